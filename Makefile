@@ -1,0 +1,32 @@
+# hipsim: `make demo` runs the main job, `make test` the tests, `make bench` the benchmarks.
+# Each target creates .venv and installs the project into it when needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test test-all bench validate clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test,plots]" --config-settings editable_mode=compat
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/hipsim demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" -n 2 -p no:cacheprovider
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+validate: $(STAMP)
+	$(BIN)/hipsim validate -o validation-report
+
+clean:
+	rm -rf $(VENV) hipsim-demo validation-report .pytest_cache

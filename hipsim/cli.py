@@ -1,0 +1,157 @@
+"""The ``hipsim`` command line.
+
+Exit status: 0 success; 2 bad input (one ``error:`` line naming the key or file, nothing
+written); 1 anything else.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import InputError
+
+DEMO_DIR = "hipsim-demo"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as ``error:`` lines with exit status 2."""
+
+    def error(self, message):
+        raise InputError("command line", message)
+
+
+def _add_config_args(p, config_optional=False):
+    p.add_argument("config", nargs="?" if config_optional else None, help="YAML config file")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a dotted config key, e.g. strength.gluteus_medius=0.6")
+
+
+def build_parser():
+    parser = _Parser(prog="hipsim", description="Mechanical loads on the hip.")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"hipsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="simulate one cycle and write a NetCDF Dataset")
+    _add_config_args(run, config_optional=True)
+    run.add_argument("-o", "--output", default="result.nc", help="output NetCDF file (default result.nc)")
+    demo = sub.add_parser("demo", help="the main job on built-in defaults")
+    demo.add_argument("-o", "--output-dir", default=DEMO_DIR, help=f"output folder (default {DEMO_DIR}/)")
+    validate = sub.add_parser("validate", help="run the validation suite and write a report")
+    validate.add_argument("-o", "--output-dir", default="validation-report")
+    return parser
+
+
+def _check_output(path):
+    """The output path, checked before any work starts (NetCDF suffix, existing folder)."""
+    path = Path(path)
+    if path.suffix.lower() not in (".nc", ".nc4", ".netcdf"):
+        raise InputError(str(path), "output must be a NetCDF file ending in .nc")
+    if not path.parent.is_dir():
+        raise InputError(str(path), f"folder {path.parent} does not exist")
+    return path
+
+
+def write_netcdf(ds, path):
+    """Write ``ds`` to ``path`` atomically: a temporary file in the same folder, then a rename,
+    so a failed write never leaves a partial file."""
+    path = _check_output(path)
+    fd, tmp = tempfile.mkstemp(suffix=".nc.part", dir=path.parent)
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine="netcdf4")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def summary_table(ds):
+    """A short text summary of a run Dataset."""
+    import numpy as np
+    r = ds["hip_contact_force_resultant"].values
+    phase = ds["gait_phase"].values
+    i = int(np.argmax(r))
+    stance = ds["grf"].sel(axis="superior").values > 0.02
+    toe_off = float(phase[np.argmax(~stance & (phase > 5))]) if (~stance).any() else float("nan")
+    mf = ds["muscle_force"]
+    groups = mf.groupby("muscle_group").sum().max("frame")
+    lines = [
+        f"hipsim {ds.attrs['hipsim_version']}  |  {ds.attrs['activity']} at {ds.attrs['speed_m_s']:.2f} m/s, "
+        f"stride {ds.attrs['stride_time_s']:.3f} s, {ds.sizes['frame']} frames",
+        "",
+        f"{'quantity':44s} {'value':>10s}  {'at % cycle':>10s}",
+        f"{'peak hip contact force [BW]':44s} {r[i]:10.2f}  {phase[i]:10.1f}",
+        f"{'  first-half-of-stance peak [BW]':44s} {r[phase < toe_off / 2].max():10.2f}  "
+        f"{phase[phase < toe_off / 2][np.argmax(r[phase < toe_off / 2])]:10.1f}",
+        f"{'  superior component at peak [BW]':44s} {ds['hip_contact_force'].values[i, 1]:10.2f}",
+        f"{'peak vertical GRF [BW]':44s} {ds['grf'].sel(axis='superior').max().item():10.2f}",
+        f"{'toe-off':44s} {'':10s}  {toe_off:10.1f}",
+        f"{'peak hip flexion / extension [deg]':44s} "
+        f"{ds['hip_angle'].sel(dof='flexion').max().item():5.1f} / {ds['hip_angle'].sel(dof='flexion').min().item():5.1f}",
+        f"{'frames flagged by the solver':44s} {int((ds['solver_status'] != 0).sum()):10d}",
+        f"{'largest hip reserve moment [N m]':44s} {abs(ds['reserve_moment']).max().item():10.3f}",
+        "",
+        "peak muscle-group force [N]: " + ", ".join(
+            f"{g} {v:.0f}" for g, v in sorted(zip(groups["muscle_group"].values, groups.values),
+                                              key=lambda x: -x[1])[:6]),
+    ]
+    return "\n".join(lines)
+
+
+def cmd_run(args):
+    from .config import load_config
+    from .simulate import simulate
+    config = load_config(args.config, args.overrides)
+    _check_output(args.output)
+    ds = simulate(config)
+    write_netcdf(ds, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+
+
+def cmd_demo(args):
+    from .config import load_config
+    from .simulate import simulate
+    out = Path(args.output_dir)
+    config = load_config({"activity": {"kind": "running", "speed_m_s": 3.5}})
+    ds = simulate(config)
+    out.mkdir(parents=True, exist_ok=True)
+    write_netcdf(ds, out / "result.nc")
+    print(summary_table(ds))
+    print(f"\nwrote {out / 'result.nc'}")
+    return 0
+
+
+def cmd_validate(args):
+    import runpy
+    root = Path(__file__).resolve().parent.parent / "validation"
+    if not (root / "run_all.py").is_file():
+        raise InputError("validation", "the validation suite ships with the source tree, not the package")
+    sys.argv = ["run_all.py", "-o", args.output_dir]
+    runpy.run_path(str(root / "run_all.py"), run_name="__main__")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "validate": cmd_validate}
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

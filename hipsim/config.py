@@ -1,0 +1,269 @@
+"""Configuration: YAML in, a frozen validated :class:`Config` out.
+
+Every key is optional (defaults below and in ``configs/``). Unknown keys, wrong types,
+out-of-range values and NaN raise :class:`~hipsim.errors.InputError` naming the dotted key.
+Paths in a config file are resolved relative to that file.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Dict, List, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class Subject(_Section):
+    mass_kg: float = Field(70.0, gt=20, le=250)
+    height_m: float = Field(1.75, gt=1.0, le=2.3)
+
+
+ActivityKind = Literal["walking", "running", "sprinting", "squat", "fadir"]
+
+
+class Activity(_Section):
+    kind: ActivityKind = "running"
+    speed_m_s: Optional[float] = Field(None, gt=0, le=12)  # null: the activity's reference speed
+    incline_deg: float = Field(0.0, ge=-20, le=20)
+    frames: int = Field(101, ge=11, le=2001)
+    motion_file: Optional[str] = None
+    grf_file: Optional[str] = None
+    filter_hz: Optional[float] = Field(6.0, gt=0, le=100)  # low-pass of motion-file coordinates
+
+
+class Form(_Section):
+    cadence_change_pct: float = Field(0.0, ge=-30, le=30)
+    step_width_m: Optional[float] = Field(None, ge=-0.1, le=0.5)
+    overstride_m: float = Field(0.0, ge=-0.2, le=0.4)
+    pelvic_rotation_scale: float = Field(1.0, ge=0, le=3)
+
+
+_STRENGTH = dict(ge=0.0, le=3.0)
+
+
+class Strength(_Section):
+    gluteus_maximus: float = Field(1.0, **_STRENGTH)
+    gluteus_medius: float = Field(1.0, **_STRENGTH)
+    gluteus_minimus: float = Field(1.0, **_STRENGTH)
+    iliopsoas: float = Field(1.0, **_STRENGTH)
+    tensor_fasciae_latae: float = Field(1.0, **_STRENGTH)
+    rectus_femoris: float = Field(1.0, **_STRENGTH)
+    hamstrings: float = Field(1.0, **_STRENGTH)
+    adductors: float = Field(1.0, **_STRENGTH)
+    deep_rotators: float = Field(1.0, **_STRENGTH)
+    core: float = Field(1.0, **_STRENGTH)
+
+
+class Flexibility(_Section):
+    hip_flexor_tightness_deg: float = Field(0.0, ge=0, le=30)
+
+
+class Morphology(_Section):
+    alpha_angle_deg: float = Field(42.0, ge=30, le=110)
+    cam_clock: float = Field(1.5, ge=0, le=12)
+    lce_angle_deg: float = Field(30.0, ge=0, le=55)
+    acetabular_version_deg: float = Field(19.0, ge=-15, le=45)
+    femoral_version_deg: float = Field(12.0, ge=-30, le=50)
+    neck_shaft_angle_deg: float = Field(127.0, ge=100, le=155)
+    head_radius_mm: float = Field(24.0, ge=15, le=35)
+    femur_mesh: Optional[str] = None
+    acetabulum_mesh: Optional[str] = None
+
+
+class Cartilage(_Section):
+    thickness_mm: float = Field(2.0, gt=0, le=10)
+    modulus_mpa: float = Field(12.0, gt=0, le=1000)
+    poisson_ratio: float = Field(0.45, ge=0, lt=0.5)
+
+
+class Range(_Section):
+    start: float
+    stop: float
+    num: int = Field(ge=1)
+
+
+class Sweep(_Section):
+    design: Literal["grid", "lhs", "sobol"] = "grid"
+    samples: Optional[int] = Field(None, ge=1)
+    seed: int = 0
+    axes: Dict[str, Union[List[Any], Range]] = Field(default_factory=dict)
+
+
+class ModelSection(_Section):
+    osim_file: Optional[str] = None  # an OpenSim model to use as is instead of scaled gait2392
+
+
+class Solver(_Section):
+    activation_exponent: float = Field(2.0, ge=2.0, le=8.0)
+    muscle_physiology: bool = True          # force-length-velocity and passive force (Thelen 2003)
+    reserve_optimal_moment_nm: float = Field(1.0, gt=0, le=100)
+    reserve_flag_nm: float = Field(1.0, gt=0)  # frames needing more reserve than this are flagged
+    max_iterations: int = Field(100, ge=5, le=10000)
+    tolerance: float = Field(1e-10, gt=0, le=1e-3)
+
+
+class Config(_Section):
+    subject: Subject = Subject()
+    activity: Activity = Activity()
+    form: Form = Form()
+    strength: Strength = Strength()
+    flexibility: Flexibility = Flexibility()
+    morphology: Morphology = Morphology()
+    cartilage: Cartilage = Cartilage()
+    sweep: Sweep = Sweep()
+    model: ModelSection = ModelSection()
+    solver: Solver = Solver()
+
+    def to_dict(self):
+        """Plain nested dict of every value (defaults included)."""
+        return self.model_dump(mode="python")
+
+    def to_yaml(self):
+        """The resolved config as YAML text (what a result file stores in its attrs)."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+_PATH_KEYS = ("activity.motion_file", "activity.grf_file", "morphology.femur_mesh",
+              "morphology.acetabulum_mesh", "model.osim_file")
+
+# Levers that belong to later capabilities; a non-default value must not be silently ignored.
+_NOT_YET = {
+    "form.cadence_change_pct": 0.0, "form.step_width_m": None, "form.overstride_m": 0.0,
+    "form.pelvic_rotation_scale": 1.0, "strength.core": 1.0,
+    "flexibility.hip_flexor_tightness_deg": 0.0, "activity.incline_deg": 0.0,
+}
+
+
+def _get(tree, dotted):
+    node = tree
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def set_dotted(tree, dotted, value):
+    """Set ``tree['a']['b'] = value`` for ``dotted='a.b'``, creating sections as needed."""
+    parts = dotted.split(".")
+    if not all(parts):
+        raise InputError(dotted, "empty key segment")
+    node = tree
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise InputError(dotted, f"{part!r} is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def parse_override(text):
+    """``'strength.gluteus_medius=0.6'`` -> ``('strength.gluteus_medius', 0.6)`` (YAML-typed value)."""
+    if "=" not in text:
+        raise InputError("--set", f"expected KEY=VALUE, got {text!r}")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        raise InputError(key, f"cannot parse value {raw!r}")
+    return key, value
+
+
+def _read_yaml(path):
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise InputError(path, f"cannot read config ({exc.strerror or exc})")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(path, f"invalid YAML{at}")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(path, "the config must be a mapping of sections")
+    return data
+
+
+def _error_key(err):
+    loc = [str(p) for p in err["loc"] if not str(p).startswith(("list[", "Range", "function-"))]
+    return ".".join(loc) or "config"
+
+
+def _reject_nan(tree, prefix=""):
+    for key, value in (tree.items() if isinstance(tree, dict) else []):
+        dotted = f"{prefix}{key}"
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(dotted, "must be a finite number, not NaN or infinity")
+        if isinstance(value, dict):
+            _reject_nan(value, dotted + ".")
+
+
+def load_config(path_or_dict=None, overrides=None):
+    """Validated, frozen config from a YAML file, a dict, or defaults (None).
+
+    Parameters
+    ----------
+    path_or_dict : str, Path, dict or None
+    overrides : iterable of ``'dotted.key=value'`` strings or ``(key, value)`` pairs
+
+    Raises
+    ------
+    InputError
+        Naming the offending key (or file).
+    """
+    base_dir = Path.cwd()
+    if path_or_dict is None:
+        tree = {}
+    elif isinstance(path_or_dict, dict):
+        tree = yaml.safe_load(yaml.safe_dump(path_or_dict))  # deep copy with plain types
+    else:
+        tree = _read_yaml(path_or_dict)
+        base_dir = Path(path_or_dict).resolve().parent
+    for item in overrides or ():
+        key, value = parse_override(item) if isinstance(item, str) else item
+        set_dotted(tree, key, value)
+    _reject_nan(tree)
+    for key in _PATH_KEYS:
+        value = _get(tree, key)
+        if isinstance(value, str):
+            set_dotted(tree, key, str((base_dir / value).resolve()))
+    try:
+        config = Config.model_validate(tree)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _error_key(err)
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        if err["type"] == "extra_forbidden":
+            parent = key.rsplit(".", 1)[0] if "." in key else None
+            fields = Config.model_fields if parent is None else {}
+            if parent in Config.model_fields:
+                fields = Config.model_fields[parent].annotation.model_fields
+            if fields:
+                msg += f" (known: {', '.join(fields)})"
+        raise InputError(key, msg) from None
+    for key, default in _NOT_YET.items():
+        if _get(config.to_dict(), key) != default:
+            raise InputError(key, "this lever is not implemented yet in this version of hipsim "
+                                  "(planned with the running-form and strength capability)")
+    if config.activity.kind in ("squat", "fadir"):
+        raise InputError("activity.kind", f"{config.activity.kind!r} is not available yet "
+                                          "(planned with the impingement capability); "
+                                          "use walking, running or sprinting")
+    if (config.activity.grf_file is not None) and config.activity.motion_file is None:
+        raise InputError("activity.grf_file", "needs activity.motion_file for the same trial")
+    for key in _PATH_KEYS:
+        value = _get(config.to_dict(), key)
+        if value is not None and not Path(value).is_file():
+            raise InputError(key, f"file not found: {value}")
+    return config

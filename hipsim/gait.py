@@ -1,0 +1,354 @@
+"""The gait library and trial files: one cycle of coordinates, ground reaction force and centre
+of pressure, normalized from right foot strike (0 %) to the next (100 %).
+
+Library trials ship in ``hipsim/data/gait/`` (sources and processing in ``SOURCES.md`` there);
+users can drive the model with their own OpenSim ``.mot``/``.sto`` coordinates and GRF files.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+from scipy.signal import butter, filtfilt
+
+from .errors import InputError
+
+GAIT_DIR = Path(__file__).parent / "data" / "gait"
+G = 9.80665
+
+#: Library trials by activity: speed [m/s] -> file name. Running interpolates between speeds.
+LIBRARY = {
+    "walking": {None: "walking.csv"},
+    "running": {2.5: "running_2.5.csv", 3.5: "running_3.5.csv", 4.5: "running_4.5.csv"},
+    "sprinting": {9.0: "sprinting_9.0.csv"},
+}
+#: Single-trial activities accept speeds within this fraction of the trial's own speed.
+SINGLE_TRIAL_TOLERANCE = 0.05
+
+COORDINATE_COLUMNS = ("pelvis_tilt", "pelvis_list", "pelvis_rotation", "pelvis_tx", "pelvis_ty",
+                      "pelvis_tz", "hip_flexion_r", "hip_adduction_r", "hip_rotation_r",
+                      "knee_angle_r", "ankle_angle_r", "subtalar_angle_r", "mtp_angle_r")
+TRANSLATIONAL = frozenset(("pelvis_tx", "pelvis_ty", "pelvis_tz"))
+ROTATIONAL = frozenset(COORDINATE_COLUMNS) - TRANSLATIONAL
+REQUIRED_MOTION_COLUMNS = COORDINATE_COLUMNS[:11]
+FOOT_STRIKE_THRESHOLD_N = 20.0
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One gait cycle, ready for inverse dynamics.
+
+    Attributes
+    ----------
+    time : (n_frame,) float [s], from the cycle's first right foot strike.
+    gait_phase : (n_frame,) float [%].
+    coordinates : callable t -> (len(t), n_coord) coordinates [rad, m] in ``coordinate_names``
+        order; ``coordinates(t, 1)`` gives rates.
+    coordinate_names : tuple[str]
+    grf : (n_frame, 3) float [N], ground on right foot, ground frame.
+    cop : (n_frame, 3) float [m], in the frame named by ``cop_frame``.
+    cop_frame : str, ``'ground'`` or a body name (``'calcn_r'``).
+    free_moment : (n_frame, 3) float [N m], ground frame.
+    speed : float [m/s]
+    source : str
+    """
+
+    time: np.ndarray
+    gait_phase: np.ndarray
+    coordinates: object
+    coordinate_names: tuple
+    grf: np.ndarray
+    cop: np.ndarray
+    cop_frame: str
+    free_moment: np.ndarray
+    speed: float
+    source: str
+
+    @property
+    def stride_time(self):
+        return float(self.time[-1] - self.time[0])
+
+
+# ----------------------------------------------------------------------------- library
+@functools.lru_cache(maxsize=16)
+def read_library_file(name):
+    """A library CSV as (metadata dict, column names, (101, n_col) data)."""
+    path = GAIT_DIR / name
+    meta = {}
+    with open(path) as fh:
+        lines = fh.read().splitlines()
+    body = []
+    for line in lines:
+        if line.startswith("#"):
+            text = line[1:].strip()
+            if ":" in text:
+                key, value = text.split(":", 1)
+                meta.setdefault(key.strip(), value.strip())
+        elif line.strip():
+            body.append(line)
+    columns = [c.strip() for c in body[0].split(",")]
+    data = np.array([[float(v) for v in row.split(",")] for row in body[1:]])
+    return meta, columns, data
+
+
+def _library_curves(name):
+    meta, columns, data = read_library_file(name)
+    curves = {c: data[:, i] for i, c in enumerate(columns)}
+    return {
+        "speed": float(meta["speed_m_s"]),
+        "stride_time": float(meta["stride_time_s"]),
+        "cop_frame": meta.get("cop_frame", "ground"),
+        "source": meta.get("source", name),
+        "curves": curves,
+    }
+
+
+def _blend(a, b, w):
+    """Linear blend of two library trials' curves: (1 - w) a + w b."""
+    curves = {k: (1 - w) * a["curves"][k] + w * b["curves"][k] for k in a["curves"]}
+    if a["cop_frame"] != b["cop_frame"]:
+        raise ValueError("cannot blend trials with different centre-of-pressure frames")
+    return {"speed": (1 - w) * a["speed"] + w * b["speed"],
+            "stride_time": (1 - w) * a["stride_time"] + w * b["stride_time"],
+            "cop_frame": a["cop_frame"], "source": f"{a['source']} / {b['source']} blend {w:.3f}",
+            "curves": curves}
+
+
+def supported_speeds(kind):
+    """(lowest, highest) supported speed of an activity [m/s]."""
+    table = LIBRARY[kind]
+    speeds = sorted(s if s is not None else _library_curves(f)["speed"] for s, f in table.items())
+    if len(speeds) == 1:
+        return speeds[0] * (1 - SINGLE_TRIAL_TOLERANCE), speeds[0] * (1 + SINGLE_TRIAL_TOLERANCE)
+    return speeds[0], speeds[-1]
+
+
+def reference_speed(kind):
+    """The speed used when ``activity.speed_m_s`` is null [m/s]."""
+    table = LIBRARY[kind]
+    if len(table) == 1:
+        (speed, name), = table.items()
+        return speed if speed is not None else _library_curves(name)["speed"]
+    return 3.5
+
+
+def library_trial(kind, speed, frames, body_weight_n, length_scale=1.0):
+    """The built-in cycle of ``kind`` at ``speed``, resampled to ``frames`` frames.
+
+    Running blends the two bracketing speeds linearly (angles, GRF in body weights, CoP,
+    stride time); pelvis progression is rebuilt as speed x time. Pelvis translations and CoP
+    scale with the subject's ``length_scale``; GRF scales with ``body_weight_n``.
+    """
+    if kind not in LIBRARY:
+        raise InputError("activity.kind", f"no built-in trial for {kind!r}")
+    lo, hi = supported_speeds(kind)
+    speed = reference_speed(kind) if speed is None else float(speed)
+    if not lo - 1e-9 <= speed <= hi + 1e-9:
+        raise InputError("activity.speed_m_s",
+                         f"{speed:g} m/s is outside the supported range for {kind} ({lo:.2f}-{hi:.2f} m/s)")
+    table = LIBRARY[kind]
+    if len(table) == 1:
+        trial = _library_curves(next(iter(table.values())))
+    else:
+        speeds = sorted(table)
+        i = min(int(np.searchsorted(speeds, speed, side="right")) - 1, len(speeds) - 2)
+        i = max(i, 0)
+        w = (speed - speeds[i]) / (speeds[i + 1] - speeds[i])
+        trial = _blend(_library_curves(table[speeds[i]]), _library_curves(table[speeds[i + 1]]), w)
+        trial["speed"] = speed
+    return _periodic_trial(trial, frames, body_weight_n, length_scale)
+
+
+def _periodic_trial(trial, frames, body_weight_n, length_scale):
+    c = trial["curves"]
+    stride = trial["stride_time"]
+    phase = c["gait_phase"]
+    t_knots = phase / 100.0 * stride
+    values = []
+    for name in COORDINATE_COLUMNS:
+        v = c[name].astype(float)
+        if name in ROTATIONAL:
+            v = np.deg2rad(v)
+        else:
+            v = v * length_scale
+        values.append(v)
+    values = np.column_stack(values)
+    # Forward progression is not periodic: spline the deviation from uniform speed.
+    ix = COORDINATE_COLUMNS.index("pelvis_tx")
+    drift = (values[-1, ix] - values[0, ix]) / stride
+    values[:, ix] -= drift * t_knots
+    values[-1] = values[0]
+    spline = CubicSpline(t_knots, values, bc_type="periodic", axis=0)
+
+    def coordinates(t, nu=0, _spline=spline, _drift=drift, _ix=ix):
+        out = np.array(_spline(np.asarray(t, float) % stride, nu))
+        if nu == 0:
+            out[:, _ix] += _drift * np.asarray(t, float)
+        elif nu == 1:
+            out[:, _ix] += _drift
+        return out
+
+    time = np.linspace(0.0, stride, frames)
+    ph = np.linspace(0.0, 100.0, frames)
+    grf = np.column_stack([np.interp(ph, phase, c[f"grf_{a}"]) for a in "xyz"]) * body_weight_n
+    cop = np.column_stack([np.interp(ph, phase, c[f"cop_{a}"]) for a in "xyz"]) * length_scale
+    free = np.zeros((frames, 3))
+    free[:, 1] = np.interp(ph, phase, c["free_moment_y"]) * body_weight_n / G
+    return Trial(time=time, gait_phase=ph, coordinates=coordinates,
+                 coordinate_names=COORDINATE_COLUMNS, grf=grf, cop=cop, cop_frame=trial["cop_frame"],
+                 free_moment=free, speed=float(trial["speed"]), source=trial["source"])
+
+
+# ----------------------------------------------------------------------------- trial files
+def read_opensim_table(path):
+    """Read an OpenSim ``.mot`` or ``.sto`` table.
+
+    Returns
+    -------
+    columns : list[str]
+    data : (n_row, n_col) float
+    in_degrees : bool or None (None when the header does not say)
+
+    Raises
+    ------
+    InputError
+        Unreadable file, no ``endheader``, ragged or non-numeric rows, fewer than 4 rows,
+        non-finite values, or time not strictly increasing.
+    """
+    where = str(path)
+    try:
+        with open(path, "r", errors="strict") as fh:
+            lines = fh.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(where, f"cannot read file ({getattr(exc, 'strerror', None) or exc.__class__.__name__})")
+    try:
+        end = next(i for i, line in enumerate(lines) if line.strip().lower() == "endheader")
+    except StopIteration:
+        raise InputError(where, "not an OpenSim table (no 'endheader' line)")
+    in_degrees = None
+    for line in lines[:end]:
+        key = line.strip().replace(" ", "").lower()
+        if key.startswith("indegrees="):
+            in_degrees = key.split("=", 1)[1].startswith("yes")
+    rows = [line for line in lines[end + 1:] if line.strip()]
+    if not rows:
+        raise InputError(where, "no column header after 'endheader'")
+    columns = rows[0].split()
+    if len(set(columns)) != len(columns):
+        raise InputError(where, "duplicate column names")
+    try:
+        data = np.array([[float(v) for v in row.split()] for row in rows[1:]], dtype=float)
+    except ValueError:
+        raise InputError(where, "non-numeric value in the data rows")
+    if data.ndim != 2 or data.shape[0] < 4:
+        raise InputError(where, f"too few data rows ({max(len(rows) - 1, 0)}; need at least 4)")
+    if data.shape[1] != len(columns):
+        raise InputError(where, f"rows have {data.shape[1]} values but the header names {len(columns)} columns "
+                                "(truncated or ragged file)")
+    if not np.all(np.isfinite(data)):
+        raise InputError(where, "contains NaN or infinite values")
+    if columns[0].lower() != "time":
+        raise InputError(where, "first column must be 'time'")
+    if np.any(np.diff(data[:, 0]) <= 0):
+        raise InputError(where, "time is not strictly increasing")
+    return columns, data, in_degrees
+
+
+_RIGHT_TOKENS = ("right", "_r_", "r_", "_r")
+
+
+def _right_foot_columns(columns, where):
+    """Names of the right foot's force (vx, vy, vz), point (px, py, pz) and torque (x, y, z)."""
+    def find(kind, suffixes):
+        hits = []
+        for name in columns:
+            low = name.lower()
+            if kind not in low or not low.endswith(suffixes[0]):
+                continue
+            stem = low[: -len(suffixes[0])]
+            if any(tok in f"_{stem}_" for tok in ("_right", "_r_")) or stem.startswith("r_"):
+                hits.append(name[: -len(suffixes[0])])
+        return hits
+
+    force = find("force", ("vx",))
+    point = find("force", ("px",))
+    torque = find("torque", ("x",))
+    if len(force) != 1 or len(point) != 1:
+        raise InputError(where, "cannot identify the right foot's GRF columns; expected names like "
+                                "ground_force_r_vx/px or right_foot_force_vx/px")
+    names = {"force": [force[0] + s for s in ("vx", "vy", "vz")],
+             "point": [point[0] + s for s in ("px", "py", "pz")],
+             "torque": [torque[0] + s for s in ("x", "y", "z")] if len(torque) == 1 else None}
+    for group in ("force", "point"):
+        missing = [n for n in names[group] if n not in columns]
+        if missing:
+            raise InputError(where, f"missing columns {missing}")
+    if names["torque"] and any(n not in columns for n in names["torque"]):
+        names["torque"] = None
+    return names
+
+
+def _lowpass(data, fs, cutoff):
+    if cutoff is None or cutoff >= 0.45 * fs or data.shape[0] < 16:
+        return data
+    b, a = butter(2, cutoff / (0.5 * fs))  # 2nd order applied forwards and backwards: 4th order, zero lag
+    return filtfilt(b, a, data, axis=0, padlen=min(3 * max(len(a), len(b)), data.shape[0] - 1))
+
+
+def file_trial(motion_file, grf_file, frames, filter_hz, speed=None):
+    """A cycle from a user's OpenSim coordinates and GRF files.
+
+    The cycle runs between the first two right foot strikes (vertical GRF rising through
+    20 N). Coordinates are low-pass filtered (zero-lag Butterworth, ``filter_hz``) and splined;
+    GRF and CoP are linearly interpolated to the frames.
+    """
+    m_cols, m_data, in_deg = read_opensim_table(motion_file)
+    missing = [c for c in REQUIRED_MOTION_COLUMNS if c not in m_cols]
+    if missing:
+        raise InputError(motion_file, f"missing coordinate columns {missing}")
+    g_cols, g_data, _ = read_opensim_table(grf_file)
+    names = _right_foot_columns(g_cols, grf_file)
+    t_m = m_data[:, 0]
+    q = np.zeros((len(t_m), len(COORDINATE_COLUMNS)))
+    for j, name in enumerate(COORDINATE_COLUMNS):
+        if name in m_cols:
+            v = m_data[:, m_cols.index(name)]
+            if name in ROTATIONAL and in_deg is not False:  # OpenSim's default is degrees
+                v = np.deg2rad(v)
+            q[:, j] = v
+    fs = 1.0 / np.median(np.diff(t_m))
+    q = _lowpass(q, fs, filter_hz)
+    spline = CubicSpline(t_m, q, axis=0)
+
+    t_g = g_data[:, 0]
+    col = {c: i for i, c in enumerate(g_cols)}
+    force = g_data[:, [col[c] for c in names["force"]]]
+    point = g_data[:, [col[c] for c in names["point"]]]
+    torque = g_data[:, [col[c] for c in names["torque"]]] if names["torque"] else np.zeros_like(force)
+    loaded = force[:, 1] > FOOT_STRIKE_THRESHOLD_N
+    strikes = t_g[1:][loaded[1:] & ~loaded[:-1]]
+    if len(strikes) < 2:
+        raise InputError(grf_file, "no complete right gait cycle (two right foot strikes with vertical "
+                                   f"force rising through {FOOT_STRIKE_THRESHOLD_N:g} N)")
+    t0, t1 = strikes[0], strikes[1]
+    margin = 2e-3
+    if t0 - margin < t_m[0] or t1 + margin > t_m[-1]:
+        raise InputError(motion_file, f"covers {t_m[0]:.3f}-{t_m[-1]:.3f} s but the right gait cycle in "
+                                      f"the GRF file spans {t0:.3f}-{t1:.3f} s")
+    t = np.linspace(t0, t1, frames)
+    grf = np.column_stack([np.interp(t, t_g, force[:, a]) for a in range(3)])
+    cop = np.column_stack([np.interp(t, t_g, point[:, a]) for a in range(3)])
+    free = np.column_stack([np.interp(t, t_g, torque[:, a]) for a in range(3)])
+    ix = COORDINATE_COLUMNS.index("pelvis_tx")
+    measured_speed = float((spline(t1)[ix] - spline(t0)[ix]) / (t1 - t0))
+
+    def coordinates(tt, nu=0, _spline=spline, _t0=t0):
+        return np.array(_spline(np.asarray(tt, float) + _t0, nu))
+
+    return Trial(time=t - t0, gait_phase=np.linspace(0, 100, frames), coordinates=coordinates,
+                 coordinate_names=COORDINATE_COLUMNS, grf=grf, cop=cop, cop_frame="ground",
+                 free_moment=free, speed=abs(measured_speed) if speed is None else speed,
+                 source=f"{motion_file} + {grf_file}")

@@ -1,0 +1,146 @@
+"""The pipeline for one config: model -> trial -> inverse dynamics -> muscle geometry ->
+static optimization -> hip contact force -> Dataset."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Config, load_config
+from .contact import hip_contact_force
+from .dynamics import inverse_dynamics
+from .gait import G, file_trial, library_trial
+from .model import ACTUATED_COORDINATES, DEFAULT_MODEL_HEIGHT_M, load_model, scaled, whole_body_mass
+from .muscles import force_capacity, muscle_geometry, muscle_group, strength_multipliers
+from .optimize import STATUS_MEANINGS, static_optimization
+from .variables import create_dataset
+
+HIP_DOFS = ("flexion", "adduction", "internal_rotation")
+DISTAL_DOFS = ("knee_extension", "ankle_dorsiflexion")
+AXES = ("anterior", "superior", "lateral")
+PELVIS_DOFS = ("tilt", "obliquity", "rotation")
+
+
+def build_model(config):
+    """The subject's model: the shipped gait2392 scaled to the subject's height and mass, or the
+    user's ``model.osim_file`` as it is."""
+    if config.model.osim_file:
+        return load_model(config.model.osim_file)
+    generic = load_model()
+    return scaled(generic, config.subject.height_m / DEFAULT_MODEL_HEIGHT_M,
+                  config.subject.mass_kg / whole_body_mass())
+
+
+def build_trial(config, length_scale):
+    """The cycle the config asks for: a user trial or the built-in library."""
+    activity = config.activity
+    body_weight = config.subject.mass_kg * G
+    if activity.motion_file:
+        return file_trial(activity.motion_file, activity.grf_file, activity.frames,
+                          activity.filter_hz, activity.speed_m_s)
+    return library_trial(activity.kind, activity.speed_m_s, activity.frames, body_weight, length_scale)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Intermediate arrays of one run (for tests, benchmarks and later capabilities)."""
+    model: object
+    trial: object
+    dynamics: object
+    length: np.ndarray
+    moment_arm: np.ndarray
+    hip_direction: np.ndarray
+    active: np.ndarray
+    passive: np.ndarray
+    capacity: np.ndarray
+    demand: np.ndarray
+    solution: object
+    muscle_force: np.ndarray
+    contact_force: np.ndarray
+
+
+def muscle_problem(model, dynamics, strength, physiology):
+    """Geometry and the static-optimization problem of each frame.
+
+    Returns length, moment_arm, hip_direction, active, passive (see ``muscle_geometry`` and
+    ``force_capacity``), capacity (n_frame, n_dof, n_muscle) [N m] and demand (n_frame, n_dof) [N m].
+    """
+    length, moment_arm, hip_direction = muscle_geometry(model, dynamics.q)
+    velocity = -np.einsum("fmk,fk->fm", moment_arm, dynamics.qdot)
+    max_force = model.muscles.max_isometric_force * strength_multipliers(model, strength)
+    active, passive = force_capacity(model.muscles, length, velocity, max_force, physiology)
+    act = model.coordinate_index(ACTUATED_COORDINATES)
+    arms = moment_arm[:, :, act]                               # (n_frame, n_muscle, n_dof)
+    capacity = np.ascontiguousarray(np.transpose(arms * active[:, :, None], (0, 2, 1)))
+    demand = dynamics.generalized_force[:, act] - np.einsum("fmk,fm->fk", arms, passive)
+    return length, moment_arm, hip_direction, active, passive, capacity, demand
+
+
+def run_pipeline(config):
+    """All stages for one config; returns a :class:`Pipeline`."""
+    if not isinstance(config, Config):
+        config = load_config(config)
+    model = build_model(config)
+    length_scale = 1.0 if config.model.osim_file else config.subject.height_m / DEFAULT_MODEL_HEIGHT_M
+    trial = build_trial(config, length_scale)
+    dynamics = inverse_dynamics(model, trial)
+    length, moment_arm, hip_direction, active, passive, capacity, demand = muscle_problem(
+        model, dynamics, config.strength, config.solver.muscle_physiology)
+    s = config.solver
+    solution = static_optimization(capacity, demand, s.activation_exponent, s.reserve_optimal_moment_nm,
+                                   s.reserve_flag_nm, s.max_iterations, s.tolerance)
+    muscle_force = solution.activation * active + passive
+    contact = hip_contact_force(dynamics.hip_force, muscle_force, hip_direction)
+    return Pipeline(model, trial, dynamics, length, moment_arm, hip_direction, active, passive,
+                    capacity, demand, solution, muscle_force, contact)
+
+
+def to_dataset(config, run):
+    """The result Dataset of a :class:`Pipeline` run."""
+    model, trial, dyn = run.model, run.trial, run.dynamics
+    mass = config.subject.mass_kg
+    body_weight = mass * G
+    idx = model.coordinate_index
+    hip = idx(ACTUATED_COORDINATES[:3])
+    distal = idx(ACTUATED_COORDINATES[3:])
+    pelvis = dyn.q[:, idx(("pelvis_tilt", "pelvis_list", "pelvis_rotation"))]
+    pelvis_deg = np.rad2deg(pelvis) * np.array([-1.0, 1.0, 1.0])
+    hcf = run.contact_force / body_weight
+    values = {
+        "hip_contact_force": hcf,
+        "hip_contact_force_resultant": np.linalg.norm(hcf, axis=1),
+        "hip_angle": np.rad2deg(dyn.q[:, hip]),
+        "pelvis_angle": pelvis_deg,
+        "hip_moment": dyn.generalized_force[:, hip] / mass,
+        "knee_ankle_moment": dyn.generalized_force[:, distal] / mass,
+        "grf": trial.grf / body_weight,
+        "muscle_force": run.muscle_force,
+        "muscle_activation": run.solution.activation,
+        "reserve_moment": run.solution.reserve[:, :3],
+        "reserve_moment_distal": run.solution.reserve[:, 3:],
+        "solver_status": run.solution.status.astype(np.int8),
+    }
+    coords = {
+        "frame": np.arange(len(trial.time)),
+        "gait_phase": ("frame", trial.gait_phase, {"units": "%", "long_name": "percent of the gait cycle"}),
+        "time": ("frame", trial.time, {"units": "s", "long_name": "time from right foot strike"}),
+        "axis": list(AXES), "dof": list(HIP_DOFS), "distal_dof": list(DISTAL_DOFS),
+        "pelvis_dof": list(PELVIS_DOFS), "muscle": list(model.muscle_names),
+        "muscle_group": ("muscle", [muscle_group(n) for n in model.muscle_names]),
+    }
+    ds = create_dataset(values, coords, config.to_yaml(), {
+        "activity": config.activity.kind, "speed_m_s": float(trial.speed),
+        "stride_time_s": float(trial.stride_time), "trial_source": trial.source,
+        "model_source": str(model.source).split("/")[-1],
+        "failed_frames": int(np.count_nonzero(run.solution.status)),
+    })
+    ds["solver_status"].attrs.update({
+        "flag_values": np.array(sorted(STATUS_MEANINGS), dtype=np.int8),
+        "flag_meanings": " ".join(STATUS_MEANINGS[k] for k in sorted(STATUS_MEANINGS)),
+    })
+    return ds
+
+
+def simulate(config):
+    """Run one cycle; returns the result ``xarray.Dataset``."""
+    if not isinstance(config, Config):
+        config = load_config(config)
+    return to_dataset(config, run_pipeline(config))

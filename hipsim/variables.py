@@ -1,0 +1,73 @@
+"""The registry of result variables: dims, units and long names that every Dataset passes through."""
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from . import __version__
+
+
+@dataclass(frozen=True)
+class Variable:
+    dims: tuple
+    units: str
+    long_name: str
+
+
+VARIABLES = {
+    "hip_contact_force": Variable(("frame", "axis"), "BW",
+                                  "force of the femoral head on the acetabulum, pelvis frame"),
+    "hip_contact_force_resultant": Variable(("frame",), "BW", "magnitude of the hip contact force"),
+    "hip_angle": Variable(("frame", "dof"), "deg", "hip joint angles (femur relative to pelvis)"),
+    "pelvis_angle": Variable(("frame", "pelvis_dof"), "deg", "pelvis orientation in the laboratory"),
+    "hip_moment": Variable(("frame", "dof"), "N m / kg",
+                           "net internal hip moment from inverse dynamics, per kg body mass"),
+    "knee_ankle_moment": Variable(("frame", "distal_dof"), "N m / kg",
+                                  "net internal knee and ankle moments, per kg body mass"),
+    "grf": Variable(("frame", "axis"), "BW", "ground reaction force on the right foot, laboratory axes"),
+    "muscle_force": Variable(("frame", "muscle"), "N", "musculotendon force"),
+    "muscle_activation": Variable(("frame", "muscle"), "1", "muscle activation"),
+    "reserve_moment": Variable(("frame", "dof"), "N m", "hip moment the muscles could not supply"),
+    "reserve_moment_distal": Variable(("frame", "distal_dof"), "N m",
+                                      "knee and ankle moment the muscles could not supply"),
+    "solver_status": Variable(("frame",), "", "static optimization status per frame"),
+}
+
+CONVENTIONS = (
+    "Right hip. Frame 0 is right foot strike. Pelvis frame (ISB, OpenSim pelvis body): "
+    "anterior, superior, lateral (to the right). hip_contact_force is the force the femoral head "
+    "applies to the acetabulum (superior positive = load into the dome). Hip angles: flexion, "
+    "adduction, internal_rotation positive as named (OpenSim hip_flexion_r, hip_adduction_r, "
+    "hip_rotation_r; body-fixed Z-X-Y sequence). Pelvis angles: tilt = -pelvis_tilt (anterior tilt "
+    "positive), obliquity = pelvis_list (positive = right side down), rotation = pelvis_rotation "
+    "(positive = right side forward), body-fixed Z-X-Y in the laboratory. Moments are net internal "
+    "moments (generalized forces) about the same coordinates; knee positive = extension, ankle "
+    "positive = dorsiflexion. Laboratory axes: anterior = direction of travel, superior, lateral "
+    "(to the right)."
+)
+
+
+def create_dataset(values, coords, config_yaml, attrs=None):
+    """Build a result Dataset; every variable must be in the registry with matching dims.
+
+    Parameters
+    ----------
+    values : dict[str, array]
+    coords : dict[str, array or (dims, array)]
+    config_yaml : str
+        The resolved config, stored in ``attrs['config']`` so the file reproduces itself.
+    """
+    data_vars = {}
+    for name, array in values.items():
+        spec = VARIABLES.get(name)
+        if spec is None:
+            raise KeyError(f"{name!r} is not a registered result variable")
+        array = np.asarray(array)
+        if array.ndim != len(spec.dims):
+            raise ValueError(f"{name}: expected dims {spec.dims}, got shape {array.shape}")
+        var_attrs = {"units": spec.units, "long_name": spec.long_name}
+        data_vars[name] = xr.Variable(spec.dims, array, var_attrs)
+    ds = xr.Dataset(data_vars, coords=coords)
+    ds.attrs.update({"hipsim_version": __version__, "conventions": CONVENTIONS,
+                     "config": config_yaml, **(attrs or {})})
+    return ds
