@@ -239,15 +239,17 @@ def read_opensim_table(path):
     columns = rows[0].split()
     if len(set(columns)) != len(columns):
         raise InputError(where, "duplicate column names")
+    values = [row.split() for row in rows[1:]]
+    for i, row in enumerate(values):
+        if len(row) != len(columns):
+            raise InputError(where, f"data row {i + 1} has {len(row)} values but the header names "
+                                    f"{len(columns)} columns (truncated or ragged file)")
     try:
-        data = np.array([[float(v) for v in row.split()] for row in rows[1:]], dtype=float)
+        data = np.array(values, dtype=float).reshape(len(values), len(columns))
     except ValueError:
         raise InputError(where, "non-numeric value in the data rows")
-    if data.ndim != 2 or data.shape[0] < 4:
-        raise InputError(where, f"too few data rows ({max(len(rows) - 1, 0)}; need at least 4)")
-    if data.shape[1] != len(columns):
-        raise InputError(where, f"rows have {data.shape[1]} values but the header names {len(columns)} columns "
-                                "(truncated or ragged file)")
+    if data.shape[0] < 4:
+        raise InputError(where, f"too few data rows ({data.shape[0]}; need at least 4)")
     if not np.all(np.isfinite(data)):
         raise InputError(where, "contains NaN or infinite values")
     if columns[0].lower() != "time":

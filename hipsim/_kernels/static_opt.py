@@ -4,10 +4,10 @@ Per frame: minimize  J(a) = sum_i a_i^p + sum_k (r_k / r0)^2,   r = b - A a,   0
 i.e. the sum of activations to the power p (Crowninshield & Brand 1981,
 doi:10.1016/0021-9290(81)90035-X) with reserve actuators of optimal moment r0 taking whatever
 moment the muscles cannot supply. Eliminating the reserves leaves a bound-constrained convex
-problem, solved by Bertsekas' projected Newton method (SIAM J Control Optim 20:221, 1982,
-doi:10.1137/0320018). The Newton system on the free variables,
-(D + c A_F^T A_F) d = -g with diagonal D and c = 2 / r0^2, is solved through the
-Sherman-Morrison-Woodbury identity, so each step costs a (n_dof x n_dof) Cholesky factorization.
+problem, solved by sequential quadratic models, each minimized exactly over the box by a primal
+active-set method. The Newton system on the free variables, (D + c A_F^T A_F) d = -g with
+diagonal D and c = 2 / r0^2, is solved through the Sherman-Morrison-Woodbury identity, so each
+step costs one (n_dof x n_dof) Cholesky factorization.
 """
 import math
 
@@ -63,8 +63,131 @@ def _cholesky_solve(S, rhs, work):
 
 
 @njit
+def _woodbury_step(A, dinv, free, grad, S, y, work, out):
+    """out_F = -(D_F + c A_F^T A_F)^-1 grad_F for the free set F; zero elsewhere.
+
+    ``dinv`` holds 1/D_ii; ``S`` arrives holding nothing and is built here as
+    I/c + A_F D_F^-1 A_F^T (the caller passes 1/c in ``work[0]``).
+    """
+    n = dinv.shape[0]
+    m = A.shape[0]
+    inv_c = work[0]
+    for k in range(m):
+        s = 0.0
+        for i in range(n):
+            if free[i]:
+                s += A[k, i] * dinv[i] * grad[i]
+        y[k] = s
+        for l in range(k + 1):
+            s = 0.0
+            for i in range(n):
+                if free[i]:
+                    s += A[k, i] * dinv[i] * A[l, i]
+            S[k, l] = s
+            S[l, k] = s
+        S[k, k] += inv_c
+    _cholesky_solve(S, y, work)
+    for i in range(n):
+        if free[i]:
+            s = 0.0
+            for k in range(m):
+                s += A[k, i] * y[k]
+            out[i] = -dinv[i] * (grad[i] - s)
+        else:
+            out[i] = 0.0
+
+
+@njit
+def _box_qp(A, c, hdiag, g0, a0, x, at_bound, max_iter, tol):
+    """Minimize g0.(x - a0) + 1/2 (x - a0)^T (diag(hdiag) + c A^T A) (x - a0) over 0 <= x <= 1.
+
+    Primal active-set method (Nocedal & Wright 2006, Numerical Optimization, Alg. 16.3) with
+    bounds as the constraints; ``x`` (feasible) is the warm start and the answer. ``at_bound``
+    (n,) int8 is the working set: 0 free, -1 at 0, +1 at 1. Returns the iteration count, or -1
+    when the iteration limit is hit.
+    """
+    n = x.shape[0]
+    m = A.shape[0]
+    dinv = np.empty(n)
+    free = np.empty(n, dtype=np.bool_)
+    grad = np.empty(n)
+    step = np.empty(n)
+    diff = np.empty(n)
+    Ad = np.empty(m)
+    S = np.empty((m, m))
+    y = np.empty(m)
+    work = np.empty(max(m, 1))
+    for i in range(n):
+        dinv[i] = 1.0 / hdiag[i]
+    stationary = False
+    for it in range(max_iter):
+        # Gradient of the model at x.
+        for i in range(n):
+            diff[i] = x[i] - a0[i]
+        for k in range(m):
+            s = 0.0
+            for i in range(n):
+                s += A[k, i] * diff[i]
+            Ad[k] = s
+        for i in range(n):
+            s = 0.0
+            for k in range(m):
+                s += A[k, i] * Ad[k]
+            grad[i] = g0[i] + hdiag[i] * diff[i] + c * s
+            free[i] = at_bound[i] == 0
+        if not stationary:
+            work[0] = 1.0 / c
+            _woodbury_step(A, dinv, free, grad, S, y, work, step)
+            step_max = 0.0
+            for i in range(n):
+                step_max = max(step_max, abs(step[i]))
+            stationary = step_max <= tol
+        if stationary:
+            # Minimum on the working set: release the bound with the most negative multiplier.
+            worst = -1
+            worst_mult = -tol
+            for i in range(n):
+                if at_bound[i] != 0:
+                    mult = grad[i] if at_bound[i] < 0 else -grad[i]
+                    if mult < worst_mult:
+                        worst_mult = mult
+                        worst = i
+            if worst < 0:
+                return it
+            at_bound[worst] = 0
+            stationary = False
+            continue
+        alpha = 1.0
+        block = -1
+        for i in range(n):
+            if step[i] < 0.0:
+                t = -x[i] / step[i]
+                if t < alpha:
+                    alpha = t
+                    block = i
+            elif step[i] > 0.0:
+                t = (1.0 - x[i]) / step[i]
+                if t < alpha:
+                    alpha = t
+                    block = i
+        for i in range(n):
+            x[i] = min(max(x[i] + alpha * step[i], 0.0), 1.0)
+        if block >= 0:
+            at_bound[block] = -1 if step[block] < 0.0 else 1
+            x[block] = 0.0 if step[block] < 0.0 else 1.0
+        else:
+            stationary = True  # a full Newton step lands on the working set's minimum
+    return -1
+
+
+@njit
 def solve_frame(A, b, p, r0, a, max_iter, tol):
     """Solve one frame in place, starting from ``a`` (warm start).
+
+    Sequential quadratic programming: at each outer iteration the objective's second-order model
+    is minimized exactly over the box by :func:`_box_qp`, then a backtracking line search along
+    the segment (feasible by convexity). For p = 2 the model is exact and one outer iteration
+    solves the frame.
 
     Parameters
     ----------
@@ -81,7 +204,7 @@ def solve_frame(A, b, p, r0, a, max_iter, tol):
 
     Returns
     -------
-    (status, iterations) : (int, int)
+    (status, iterations) : (int, int), iterations counting inner active-set steps.
     """
     n = a.shape[0]
     m = b.shape[0]
@@ -94,18 +217,20 @@ def solve_frame(A, b, p, r0, a, max_iter, tol):
     c = 2.0 / (r0 * r0)
     c_half = 0.5 * c
     g = np.empty(n)
-    d = np.zeros(n)
-    dinv = np.empty(n)
-    free = np.empty(n, dtype=np.bool_)
-    r = np.empty(m)
-    S = np.empty((m, m))
-    y = np.empty(m)
-    work = np.empty(m)
+    hdiag = np.empty(n)
+    x = np.empty(n)
     trial = np.empty(n)
+    r = np.empty(m)
+    at_bound = np.zeros(n, dtype=np.int8)
     for i in range(n):
         a[i] = min(max(a[i], 0.0), 1.0)
+        if a[i] <= 0.0:
+            at_bound[i] = -1
+        elif a[i] >= 1.0:
+            at_bound[i] = 1
     f_now = _objective(a, A, b, p, c_half)
-    for it in range(max_iter):
+    total = 0
+    for outer in range(max_iter):
         for k in range(m):
             s = b[k]
             for i in range(n):
@@ -117,55 +242,38 @@ def solve_frame(A, b, p, r0, a, max_iter, tol):
             for k in range(m):
                 s += A[k, i] * r[k]
             g[i] = p * a[i] ** (p - 1.0) - c * s
-            step = a[i] - min(max(a[i] - g[i], 0.0), 1.0)
-            pg_max = max(pg_max, abs(step))
-            free[i] = not ((a[i] <= 0.0 and g[i] > 0.0) or (a[i] >= 1.0 and g[i] < 0.0))
+            pg_max = max(pg_max, abs(a[i] - min(max(a[i] - g[i], 0.0), 1.0)))
+            hd = 2.0 if p == 2.0 else p * (p - 1.0) * a[i] ** (p - 2.0)
+            hdiag[i] = max(hd, 1e-8)
+            x[i] = a[i]
         if pg_max <= tol:
-            return STATUS_OK, it
-        # Newton direction on the free set: (D + c A_F^T A_F) d_F = -g_F via Woodbury.
-        for i in range(n):
-            hd = p * (p - 1.0) * a[i] ** (p - 2.0) if p != 2.0 else 2.0
-            dinv[i] = 1.0 / max(hd, 1e-9) if free[i] else 0.0
-        for k in range(m):
-            s = 0.0
-            for i in range(n):
-                s += A[k, i] * dinv[i] * g[i]
-            y[k] = s
-            for l in range(k + 1):
-                s = 0.0
-                for i in range(n):
-                    s += A[k, i] * dinv[i] * A[l, i]
-                S[k, l] = s
-                S[l, k] = s
-            S[k, k] += 1.0 / c
-        _cholesky_solve(S, y, work)
-        for i in range(n):
-            if free[i]:
-                s = 0.0
-                for k in range(m):
-                    s += A[k, i] * y[k]
-                d[i] = -dinv[i] * (g[i] - s)
-            else:
-                d[i] = 0.0
-        # Armijo search along the projection arc.
+            return STATUS_OK, total
+        its = _box_qp(A, c, hdiag, g, a, x, at_bound, 10 * n + 50, 1e-12)
+        if its < 0:
+            return STATUS_MAX_ITER, total
+        total += its + 1
         t = 1.0
         accepted = False
-        for _ in range(60):
+        for _ in range(50):
             decrease = 0.0
             for i in range(n):
-                trial[i] = min(max(a[i] + t * d[i], 0.0), 1.0)
+                trial[i] = a[i] + t * (x[i] - a[i])
                 decrease += g[i] * (trial[i] - a[i])
             f_trial = _objective(trial, A, b, p, c_half)
-            if f_trial <= f_now + 1e-4 * decrease + 1e-15 * abs(f_now):
+            if f_trial <= f_now + 1e-4 * decrease or decrease >= 0.0:
                 accepted = True
                 break
             t *= 0.5
         if not accepted:
-            return STATUS_OK if pg_max <= 1e3 * tol else STATUS_MAX_ITER, it
+            return STATUS_OK if pg_max <= 1e3 * tol else STATUS_MAX_ITER, total
+        moved = 0.0
         for i in range(n):
+            moved = max(moved, abs(trial[i] - a[i]))
             a[i] = trial[i]
         f_now = f_trial
-    return STATUS_MAX_ITER, max_iter
+        if p == 2.0 or moved <= tol:
+            return STATUS_OK, total
+    return STATUS_MAX_ITER, total
 
 
 @njit

@@ -1,0 +1,91 @@
+"""The command line: exit codes, one-line errors, nothing half-written, results that reproduce."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from hipsim.cli import main
+
+from conftest import reference_path
+
+
+def _subject01_overrides():
+    base = "opensim/gait2392_walk_SO_JR/"
+    return ["--set", "activity.kind=walking",
+            "--set", f"activity.motion_file={reference_path('opensim/gait2392_pipeline/subject01_walk1_ik.mot')}",
+            "--set", f"activity.grf_file={reference_path(base + 'subject01_walk1_grf.mot')}",
+            "--set", f"model.osim_file={reference_path(base + 'subject01_simbody_adjusted_StaticOp.osim')}",
+            "--set", "subject.mass_kg=72.6", "--set", "activity.frames=41"]
+
+
+def _error_line(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("error: ")
+    return err[0]
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--set", "strength.gluteus_maximum=0.5"], "strength.gluteus_maximum"),
+    (["--set", "subject.mass_kg=-70"], "subject.mass_kg"),
+    (["--set", "subject.mass_kg=nan"], "subject.mass_kg"),
+    (["--set", "activity.frames=many"], "activity.frames"),
+    (["--set", "activity.speed_m_s=7.0"], "activity.speed_m_s"),
+    (["--set", "activity.kind=walking", "--set", "activity.speed_m_s=3.0"], "activity.speed_m_s"),
+    (["--set", "activity.motion_file=/nonexistent.mot"], "activity.motion_file"),
+    (["/nonexistent/config.yaml"], "/nonexistent/config.yaml"),
+    (["-o", "/nonexistent/folder/out.nc"], "/nonexistent/folder/out.nc"),
+    (["-o", "result.txt"], "result.txt"),
+])
+def test_bad_input_exits_2_with_one_error_line(tmp_path, monkeypatch, capsys, args, named):
+    monkeypatch.chdir(tmp_path)
+    code = main(["run"] + args)
+    assert code == 2
+    assert named in _error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _broken_copy(tmp_path, source, edit):
+    lines = source.read_text().splitlines()
+    path = tmp_path / source.name
+    path.write_text("\n".join(edit(lines)) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda lines: [l.replace("hip_adduction_r", "hip_abduction_r") for l in lines], "missing coordinate columns"),
+    (lambda lines: lines[:40] + [lines[40][: len(lines[40]) // 2]], "truncated"),
+])
+def test_broken_motion_file(tmp_path, monkeypatch, capsys, edit, message):
+    motion = _broken_copy(tmp_path, reference_path("opensim/gait2392_pipeline/subject01_walk1_ik.mot"), edit)
+    monkeypatch.chdir(tmp_path)
+    args = _subject01_overrides()
+    args[args.index(next(a for a in args if a.startswith("activity.motion_file")))] = f"activity.motion_file={motion}"
+    assert main(["run", "-o", "out.nc"] + args) == 2
+    line = _error_line(capsys)
+    assert str(motion) in line and message in line
+    assert not (tmp_path / "out.nc").exists()
+
+
+def test_run_writes_a_result_that_reproduces_itself(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "-o", "first.nc"] + _subject01_overrides()) == 0
+    first = xr.load_dataset(tmp_path / "first.nc")
+    (tmp_path / "again.yaml").write_text(first.attrs["config"])
+    assert main(["run", str(tmp_path / "again.yaml"), "-o", "second.nc"]) == 0
+    second = xr.load_dataset(tmp_path / "second.nc")
+    np.testing.assert_array_equal(first["hip_contact_force"].values, second["hip_contact_force"].values)
+    assert yaml.safe_load(first.attrs["config"])["subject"]["mass_kg"] == 72.6
+    for name, var in first.data_vars.items():
+        assert "units" in var.attrs and "long_name" in var.attrs, name
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".part"] == []
+
+
+def test_console_script_reports_errors_without_traceback(tmp_path):
+    exe = [sys.executable, "-m", "hipsim.cli"]
+    result = subprocess.run(exe + ["run", "--set", "bogus.key=1"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: bogus") and "Traceback" not in result.stderr

@@ -1,0 +1,104 @@
+import math
+
+import pytest
+
+from hipsim import InputError, load_config
+from hipsim.config import parse_override
+
+from conftest import ROOT
+
+
+def test_defaults_match_contract():
+    c = load_config()
+    assert c.subject.mass_kg == 70.0 and c.activity.kind == "running" and c.activity.frames == 101
+    assert c.morphology.alpha_angle_deg == 42.0 and c.cartilage.poisson_ratio == 0.45
+    assert c.strength.gluteus_medius == 1.0 and c.solver.activation_exponent == 2.0
+
+
+@pytest.mark.parametrize("name", ["walking", "running", "sprinting", "defaults"])
+def test_shipped_configs_load(name):
+    assert load_config(ROOT / "configs" / f"{name}.yaml").activity.frames >= 11
+
+
+def test_overrides_are_typed_yaml_values():
+    c = load_config(None, ["strength.gluteus_medius=0.6", "activity.kind=walking", "activity.frames=51"])
+    assert c.strength.gluteus_medius == 0.6 and c.activity.kind == "walking" and c.activity.frames == 51
+    assert parse_override("activity.speed_m_s=null") == ("activity.speed_m_s", None)
+
+
+def test_config_is_frozen():
+    c = load_config()
+    with pytest.raises(Exception):
+        c.subject.mass_kg = 80.0
+
+
+@pytest.mark.parametrize("override, key", [
+    ("strength.glutes=0.5", "strength.glutes"),
+    ("nonsense=1", "nonsense"),
+    ("subject.mass_kg=-70", "subject.mass_kg"),
+    ("subject.mass_kg=.nan", "subject.mass_kg"),
+    ("subject.mass_kg=abc", "subject.mass_kg"),
+    ("activity.frames=1.5", "activity.frames"),
+    ("activity.kind=swimming", "activity.kind"),
+    ("cartilage.poisson_ratio=0.5", "cartilage.poisson_ratio"),
+    ("cartilage.thickness_mm=0", "cartilage.thickness_mm"),
+    ("strength.gluteus_medius=-0.1", "strength.gluteus_medius"),
+    ("activity.motion_file=missing.mot", "activity.motion_file"),
+    ("form.overstride_m=0.1", "form.overstride_m"),
+])
+def test_bad_values_name_the_key(override, key):
+    with pytest.raises(InputError) as exc:
+        load_config(None, [override])
+    assert exc.value.where == key
+
+
+def test_bad_override_syntax():
+    with pytest.raises(InputError):
+        load_config(None, ["no_equals_sign"])
+
+
+def test_yaml_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("subject: {mass_kg: [unclosed\n")
+    with pytest.raises(InputError) as exc:
+        load_config(bad)
+    assert str(bad) in exc.value.where
+    listy = tmp_path / "list.yaml"
+    listy.write_text("- 1\n- 2\n")
+    with pytest.raises(InputError):
+        load_config(listy)
+
+
+def test_yaml_is_loaded_safely(tmp_path):
+    evil = tmp_path / "evil.yaml"
+    evil.write_text("subject: !!python/object/apply:os.system ['echo pwned']\n")
+    with pytest.raises(InputError):
+        load_config(evil)
+
+
+def test_paths_resolve_relative_to_the_config(tmp_path):
+    (tmp_path / "trial").mkdir()
+    motion = tmp_path / "trial" / "m.mot"
+    grf = tmp_path / "trial" / "g.mot"
+    motion.write_text("x")
+    grf.write_text("x")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("activity: {kind: walking, motion_file: trial/m.mot, grf_file: trial/g.mot}\n")
+    c = load_config(cfg)
+    assert c.activity.motion_file == str(motion.resolve())
+    assert not math.isnan(c.subject.mass_kg)
+
+
+def test_grf_file_needs_motion_file(tmp_path):
+    grf = tmp_path / "g.mot"
+    grf.write_text("x")
+    with pytest.raises(InputError) as exc:
+        load_config({"activity": {"grf_file": str(grf)}})
+    assert exc.value.where == "activity.grf_file"
+
+
+def test_resolved_config_round_trips_through_yaml():
+    import yaml
+    c = load_config(None, ["strength.hamstrings=0.7"])
+    again = load_config(yaml.safe_load(c.to_yaml()))
+    assert again == c

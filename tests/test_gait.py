@@ -1,0 +1,129 @@
+"""Trial files and the built-in gait library."""
+import numpy as np
+import pytest
+
+from hipsim import InputError
+from hipsim.gait import (LIBRARY, _right_foot_columns, file_trial, library_trial,
+                         read_opensim_table, supported_speeds)
+
+from conftest import reference_path
+
+HEADER = "name trial\ninDegrees=yes\nendheader\n"
+COORDS = ["pelvis_tilt", "pelvis_list", "pelvis_rotation", "pelvis_tx", "pelvis_ty", "pelvis_tz",
+          "hip_flexion_r", "hip_adduction_r", "hip_rotation_r", "knee_angle_r", "ankle_angle_r"]
+
+
+def _write_table(path, columns, rows):
+    lines = [HEADER + "\t".join(columns)] + ["\t".join(f"{v:.6f}" for v in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _synthetic_trial(tmp_path, n=300, duration=3.0):
+    t = np.linspace(0, duration, n)
+    coords = np.zeros((n, len(COORDS)))
+    coords[:, COORDS.index("hip_flexion_r")] = 20 * np.sin(2 * np.pi * t)
+    coords[:, COORDS.index("pelvis_ty")] = 0.95
+    motion = _write_table(tmp_path / "m.mot", ["time"] + COORDS, np.column_stack([t, coords]))
+    vy = np.where(np.sin(2 * np.pi * t) > 0, 700 * np.sin(2 * np.pi * t), 0.0)
+    grf_cols = ["time", "ground_force_r_vx", "ground_force_r_vy", "ground_force_r_vz",
+                "ground_force_r_px", "ground_force_r_py", "ground_force_r_pz",
+                "ground_force_l_vx", "ground_force_l_vy", "ground_force_l_vz",
+                "ground_force_l_px", "ground_force_l_py", "ground_force_l_pz"]
+    rows = np.column_stack([t, 0 * t, vy, 0 * t, 0.1 + 0 * t, 0 * t, 0.1 + 0 * t] + [0 * t] * 6)
+    grf = _write_table(tmp_path / "g.mot", grf_cols, rows)
+    return motion, grf
+
+
+def test_file_trial_takes_the_first_right_cycle(tmp_path):
+    motion, grf = _synthetic_trial(tmp_path)
+    trial = file_trial(motion, grf, 51, 6.0)
+    assert trial.stride_time == pytest.approx(1.0, abs=0.02)
+    assert trial.grf[0, 1] < 50 and trial.grf[12, 1] > 500
+    assert len(trial.time) == 51
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda text: text.replace("hip_adduction_r", "hip_add"), "missing coordinate columns"),
+    (lambda text: text.rsplit("\n", 40)[0] + "\n1.0\t2.0\n", "truncated or ragged"),
+    (lambda text: text.replace("endheader", "end"), "endheader"),
+    (lambda text: text.replace("0.000000", "nan", 1), "NaN"),
+    (lambda text: "\x00\xff binary garbage", "endheader"),
+])
+def test_broken_motion_files_are_input_errors(tmp_path, mutate, message):
+    motion, grf = _synthetic_trial(tmp_path)
+    motion.write_text(mutate(motion.read_text()))
+    with pytest.raises(InputError) as exc:
+        file_trial(motion, grf, 51, 6.0)
+    assert exc.value.where == str(motion)
+    assert message in exc.value.message
+
+
+def test_motion_must_cover_the_gait_cycle(tmp_path):
+    motion, grf = _synthetic_trial(tmp_path)
+    (tmp_path / "short").mkdir()
+    short, _ = _synthetic_trial(tmp_path / "short", n=100, duration=1.0)
+    with pytest.raises(InputError) as exc:
+        file_trial(short, grf, 51, 6.0)
+    assert "covers" in exc.value.message
+
+
+def test_grf_without_two_right_strikes_is_rejected(tmp_path):
+    motion, grf = _synthetic_trial(tmp_path)
+    text = grf.read_text().splitlines()
+    cols = text[3].split("\t")
+    rows = np.array([[float(v) for v in line.split("\t")] for line in text[4:]])
+    rows[:, cols.index("ground_force_r_vy")] = 0.0
+    _write_table(grf, cols, rows)
+    with pytest.raises(InputError) as exc:
+        file_trial(motion, grf, 51, 6.0)
+    assert exc.value.where == str(grf)
+
+
+@pytest.mark.parametrize("prefix", ["ground_force_r_", "right_foot_force_", "r_ground_force_"])
+def test_right_foot_columns_by_common_names(prefix):
+    cols = ["time"] + [prefix + s for s in ("vx", "vy", "vz", "px", "py", "pz")] + \
+           ["ground_force_l_vx", "ground_force_l_px"]
+    names = _right_foot_columns(cols, "f")
+    assert names["force"][1] == prefix + "vy"
+
+
+def test_unlabelled_feet_are_rejected():
+    cols = ["time", "ground_force_vx", "ground_force_vy", "ground_force_vz", "ground_force_px",
+            "ground_force_py", "ground_force_pz"]
+    with pytest.raises(InputError):
+        _right_foot_columns(cols, "f")
+
+
+def test_reads_opensim_reference_files():
+    cols, data, deg = read_opensim_table(reference_path("opensim/gait2392_pipeline/subject01_walk1_ik.mot"))
+    assert cols[0] == "time" and deg is True and data.shape[1] == len(cols)
+
+
+@pytest.mark.parametrize("kind", sorted(LIBRARY))
+def test_library_cycles_are_complete_and_periodic(kind):
+    trial = library_trial(kind, None, 101, 700.0)
+    q0, q1 = trial.coordinates(np.array([0.0, trial.stride_time]))
+    assert np.allclose(np.delete(q0, 3), np.delete(q1, 3), atol=1e-9)  # all but forward progression
+    vertical = trial.grf[:, 1] / 700.0
+    assert vertical[0] > 0.02, "frame 0 is right foot strike"
+    assert 0.9 < vertical.max() < 6.0
+    assert np.all(np.isfinite(trial.cop)) and np.all(np.isfinite(trial.grf))
+
+
+def test_running_interpolates_between_trials():
+    lo = library_trial("running", 2.5, 101, 700.0)
+    hi = library_trial("running", 3.5, 101, 700.0)
+    mid = library_trial("running", 3.0, 101, 700.0)
+    assert mid.stride_time == pytest.approx(0.5 * (lo.stride_time + hi.stride_time))
+    assert np.allclose(mid.grf, 0.5 * (lo.grf + hi.grf))
+    assert mid.speed == 3.0
+
+
+@pytest.mark.parametrize("kind, speed", [("running", 2.0), ("running", 6.0), ("walking", 3.0), ("sprinting", 5.0)])
+def test_speed_outside_the_supported_range(kind, speed):
+    with pytest.raises(InputError) as exc:
+        library_trial(kind, speed, 101, 700.0)
+    assert exc.value.where == "activity.speed_m_s"
+    lo, hi = supported_speeds(kind)
+    assert f"{lo:.2f}" in exc.value.message

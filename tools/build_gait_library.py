@@ -1,0 +1,751 @@
+#!/usr/bin/env python
+"""Build hipsim's built-in gait library, ``hipsim/data/gait/*.csv``.
+
+Dev-time tool: it reads the shared reference data (``../shared/reference`` next to the work
+tree; users do not have it) and needs the ``opensim`` Python package for forward kinematics
+of the foot.  The output is deterministic.  Usage::
+
+    .venv/bin/python tools/build_gait_library.py [--reference DIR] [--out DIR]
+
+Each CSV holds one right gait cycle, 101 points from right foot strike (0 %) to the next
+right foot strike (100 %), in OpenSim gait2392 coordinates (ground: x forward, y up,
+z right; angles in degrees), the ground reaction force (GRF) of the ground on the right foot
+in body weights (BW = mass * 9.81 N) and its centre of pressure (CoP).  Sources, licences,
+every processing step and every modelling assumption are in ``hipsim/data/gait/SOURCES.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.interpolate import CubicSpline
+from scipy.signal import butter, filtfilt
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from hipsim.spring_mass import spring_mass_parameters, stance_grf  # noqa: E402
+
+DEFAULT_REFERENCE = REPO.parent / "shared" / "reference"
+DEFAULT_OUT = REPO / "hipsim" / "data" / "gait"
+GAIT2392 = REPO / "hipsim" / "data" / "models" / "gait2392_thelen2003muscle.osim"
+
+G = 9.81  # m/s^2; 1 BW = mass * G
+N_POINTS = 101
+PHASE = np.linspace(0.0, 100.0, N_POINTS)  # % of the gait cycle
+CONTACT_THRESHOLD_N = 20.0  # vertical GRF threshold of foot contact
+
+PELVIS_ANGLES = ("pelvis_tilt", "pelvis_list", "pelvis_rotation")
+PELVIS_TRANSLATIONS = ("pelvis_tx", "pelvis_ty", "pelvis_tz")
+LEG_ANGLES = ("hip_flexion_r", "hip_adduction_r", "hip_rotation_r", "knee_angle_r",
+              "ankle_angle_r", "subtalar_angle_r", "mtp_angle_r")
+COORDINATES = PELVIS_ANGLES + PELVIS_TRANSLATIONS + LEG_ANGLES
+GRF = ("grf_x", "grf_y", "grf_z")
+COP = ("cop_x", "cop_y", "cop_z")
+COLUMNS = ("gait_phase",) + COORDINATES + GRF + COP + ("free_moment_y",)
+#: Quantities made exactly periodic (value at 100 % = value at 0 %) by a linear ramp.
+PERIODIC_COORDINATES = PELVIS_ANGLES + ("pelvis_ty", "pelvis_tz") + LEG_ANGLES
+FORMATS = {"gait_phase": "{:.0f}", "free_moment_y": "{:.6f}",
+           **{c: "{:.4f}" for c in PELVIS_ANGLES + LEG_ANGLES}}  # others: "{:.5f}"
+
+# gait2392 subject01 treadmill walking (opensim-models Tutorials/Estimating_Joint_Reaction_Loads).
+WALK_KINEMATICS = Path("opensim/gait2392_walk_SO_JR/subject01_walk1_Kinematics.sto")
+WALK_GRF = Path("opensim/gait2392_walk_SO_JR/subject01_walk1_grf.mot")
+WALK_MODEL = Path("opensim/gait2392_walk_SO_JR/subject01_simbody_adjusted_StaticOp.osim")
+WALK_MASS_KG = 72.6  # reference README
+WALK_GRF_CHECK_HZ = 20.0  # GRF content above this frequency is measured before deciding to filter
+
+# Fukuchi et al. (2017) runner RBDS001: 101-point mean curves per speed.
+FUKUCHI_CURVES = Path("running/fukuchi2017_RBDS001_processed.txt")
+FUKUCHI_INFO = Path("running/fukuchi2017_RBDSinfo.txt")
+FUKUCHI_SPEEDS = {"25": 2.5, "35": 3.5, "45": 4.5}  # column suffix -> treadmill speed [m/s]
+FUKUCHI_LEFT_STRIKE_PCT = 50  # left foot strike in the right cycle (symmetric gait assumed)
+#: gait2392 coordinate -> (Fukuchi right-side Cardan angle column stem, sign).
+FUKUCHI_ANGLES = {
+    "hip_flexion_r": ("RhipAngZ", 1.0),
+    "hip_adduction_r": ("RhipAngX", 1.0),
+    "hip_rotation_r": ("RhipAngY", 1.0),
+    "knee_angle_r": ("RkneeAngZ", -1.0),
+    "ankle_angle_r": ("RankleAngZ", 1.0),
+    "subtalar_angle_r": ("RankleAngX", 1.0),
+}
+
+# Dorn et al. (2012) runner JA1 (OpenSim IK, 250 Hz).
+DORN_JOG = Path("running/dorn2012_jog_3.5ms_ik.mot")
+DORN_SPRINT = Path("running/dorn2012_sprint_9ms_ik.mot")
+DORN_MASS_KG = 75.9  # inferred from the upstream scaled model, see SOURCES.md
+DORN_STRIKE_SEARCH_S = 0.02  # foot strikes are searched within this time of each trial end
+SPIKE_ROBUST_Z = 15.0  # single-frame IK outlier threshold (robust z-score of the second difference)
+DORN_CUTOFF_HZ = 12.0  # kinematics low-pass cut-off (the upstream inverse-dynamics setting)
+STRIDE_MATCH_ANGLES = ("hip_flexion_r", "hip_adduction_r", "hip_rotation_r", "knee_angle_r",
+                       "ankle_angle_r")
+TOE_OFF_RISE_M = 0.010  # toe-off: lowest sole point 10 mm above its stance minimum
+#: Points of the gait2392 calcn_r body on the sole [m] (heel, under the mtp joint, toe tip).
+SOLE_POINTS = {"heel": ("calcn_r", (0.0, -0.010, 0.0)),
+               "forefoot": ("calcn_r", (0.1788, -0.012, 0.0)),
+               "toe_tip": ("calcn_r", (0.24, -0.012, 0.0))}
+
+# Forefoot-strike CoP model, calcn_r frame, relative to the mtp_r joint centre [m].
+SOLE_BELOW_MTP_M = 0.028  # bone sole under the metatarsal heads (8 mm) + 20 mm soft tissue/shoe
+COP_STRIKE_OFFSET = np.array([-0.010, 0.0, 0.020])  # under the lateral metatarsal heads
+COP_TOE_OFF_OFFSET = np.array([0.055, 0.0, -0.025])  # under the hallux
+
+LICENCE_OPENSIM = ("gait2392 model credits state CC BY 3.0; no licence file in opensim-models "
+                   "(unverified, per the reference README)")
+LICENCE_FUKUCHI = "CC BY (per the reference README)"
+LICENCE_DORN = "not stated in the reference README; upstream repository licence not verified"
+CITE_OPENSIM = ("Delp SL et al. (1990) IEEE Trans Biomed Eng 37:757-767 doi:10.1109/10.102791; "
+                "Delp SL et al. (2007) IEEE Trans Biomed Eng 54:1940-1950 doi:10.1109/TBME.2007.901024")
+CITE_FUKUCHI = ("Fukuchi RK, Fukuchi CA, Duarte M (2017) PeerJ 5:e3298 doi:10.7717/peerj.3298; "
+                "data doi:10.6084/m9.figshare.4543435")
+CITE_DORN = "Dorn TW, Schache AG, Pandy MG (2012) J Exp Biol 215:1944-1956 doi:10.1242/jeb.064527"
+CITE_SPRING_MASS = ("Blickhan R (1989) doi:10.1016/0021-9290(89)90224-8; McMahon TA, Cheng GC (1990) "
+                    "doi:10.1016/0021-9290(90)90042-2; Morin JB et al. (2005) doi:10.1123/jab.21.2.167")
+UNITS = ("angles deg (gait2392 conventions); pelvis_t* and cop m; grf BW = mass * 9.81 N, "
+         "ground on right foot, ground axes; free_moment_y N m/kg")
+
+
+# ----------------------------------------------------------------------------- I/O
+def read_opensim_table(path: Path) -> tuple[pd.DataFrame, bool | None]:
+    """Read an OpenSim ``.sto``/``.mot`` file.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        The data columns (``time`` first).
+    in_degrees : bool or None
+        The header's ``inDegrees`` flag (None if absent).
+    """
+    lines = path.read_text().splitlines()
+    end = next(i for i, line in enumerate(lines) if line.strip().lower() == "endheader")
+    header = dict(line.strip().split("=", 1) for line in lines[:end] if "=" in line)
+    degrees = header.get("inDegrees")
+    table = pd.read_csv(path, sep=r"\s+", skiprows=end + 1)
+    return table, None if degrees is None else degrees.strip().lower() == "yes"
+
+
+def read_kinematics(path: Path) -> pd.DataFrame:
+    """OpenSim coordinates with rotations in degrees (checked against the ``inDegrees`` header)."""
+    table, degrees = read_opensim_table(path)
+    if degrees is None:
+        raise ValueError(f"{path}: the header does not state inDegrees")
+    if not degrees:
+        raise ValueError(f"{path}: rotations in radians; this builder expects degrees")
+    return table
+
+
+def _format(spec: str, value: float) -> str:
+    """``spec.format(value)`` without the sign of a rounded negative zero."""
+    text = spec.format(value)
+    return text[1:] if text.startswith("-") and float(text) == 0.0 else text
+
+
+def write_library_csv(path: Path, meta: dict[str, str], table: dict[str, np.ndarray]) -> None:
+    """Write ``# key: value`` comment lines, the header row and the 101 data rows."""
+    lines = [f"# {key}: {value}" for key, value in meta.items()]
+    lines.append(",".join(COLUMNS))
+    for i in range(N_POINTS):
+        lines.append(",".join(_format(FORMATS.get(c, "{:.5f}"), table[c][i]) for c in COLUMNS))
+    path.write_text("\n".join(lines) + "\n")
+
+
+# ----------------------------------------------------------------------------- signals
+def crossings(t: np.ndarray, x: np.ndarray, level: float, rising: bool) -> np.ndarray:
+    """Times at which ``x`` crosses ``level`` upwards (``rising``) or downwards [s], linearly interpolated."""
+    above = x > level
+    i = np.flatnonzero(above[1:] != above[:-1])
+    i = i[above[i + 1] == rising]
+    return t[i] + (level - x[i]) * (t[i + 1] - t[i]) / (x[i + 1] - x[i])
+
+
+def end_ramp(y: np.ndarray) -> np.ndarray:
+    """The linear ramp ``(y[-1] - y[0]) * s`` (s = 0..1) whose removal makes ``y`` periodic."""
+    return (y[-1] - y[0]) * np.linspace(0.0, 1.0, len(y))
+
+
+def make_periodic(table: dict[str, np.ndarray], names: tuple[str, ...]) -> dict[str, float]:
+    """Subtract each column's end ramp in place; return the end mismatches ``y[100] - y[0]``."""
+    mismatch = {}
+    for name in names:
+        mismatch[name] = float(table[name][-1] - table[name][0])
+        table[name] = table[name] - end_ramp(table[name])
+    return mismatch
+
+
+def periodic_double_integral(acc: np.ndarray, period: float) -> np.ndarray:
+    """Zero-mean periodic displacement whose second time derivative is ``acc``.
+
+    Parameters
+    ----------
+    acc : ndarray, shape (101,)
+        Acceleration on the cycle grid, last point = first point [m/s^2].
+    period : float
+        Cycle duration [s].
+
+    Returns
+    -------
+    ndarray, shape (101,)
+        Displacement [m]: Fourier coefficients ``X_k = -A_k / omega_k**2`` (k >= 1) and
+        ``X_0 = 0``; the mean acceleration ``A_0`` (the residual when the mean force is not
+        exactly body weight) is dropped so that the motion is periodic.
+    """
+    spectrum = np.fft.rfft(acc[:-1])
+    omega = 2.0 * np.pi * np.arange(spectrum.size) / period
+    spectrum[1:] /= -omega[1:] ** 2
+    spectrum[0] = 0.0
+    x = np.fft.irfft(spectrum, n=acc.size - 1)
+    return np.append(x, x[0])
+
+
+def high_frequency_rms(x: np.ndarray, fs: float, cutoff: float, mask: np.ndarray) -> float:
+    """RMS over ``mask`` of the content of ``x`` above ``cutoff`` [Hz] (x minus a zero-lag low-pass)."""
+    b, a = butter(2, cutoff / (0.5 * fs))
+    return float(np.sqrt(np.mean((x - filtfilt(b, a, x))[mask] ** 2)))
+
+
+# ----------------------------------------------------------------------------- model geometry
+def _named_element(model_file: Path, tag: str, name: str) -> ET.Element:
+    """The first ``<tag name="name">`` element of an OpenSim model file."""
+    return next(e for e in ET.parse(model_file).iter(tag) if e.get("name") == name)
+
+
+def mtp_joint_in_calcn(model_file: Path) -> np.ndarray:
+    """Location of the mtp_r joint centre in the calcn_r frame [m], shape (3,)."""
+    joint = _named_element(model_file, "CustomJoint", "mtp_r")
+    frame = next(f for f in joint.iter("PhysicalOffsetFrame") if f.get("name") == "calcn_r_offset")
+    return np.array(frame.findtext("translation").split(), dtype=float)
+
+
+def default_pelvis_height(model_file: Path) -> float:
+    """Default value of the pelvis_ty coordinate, the model's standing pelvis height [m]."""
+    return float(_named_element(model_file, "Coordinate", "pelvis_ty").findtext("default_value"))
+
+
+def forefoot_cop(stance_end_pct: float, mtp: np.ndarray) -> np.ndarray:
+    """Forefoot-strike CoP path in the calcn_r frame over the gait cycle.
+
+    ``P(s) = P_fs + (P_to - P_fs) (1 - cos(pi s)) / 2`` with ``s`` the fraction of stance,
+    ``P_fs`` under the lateral metatarsal heads and ``P_to`` under the hallux, both on the
+    shod sole ``SOLE_BELOW_MTP_M`` below the mtp joint centre.  In swing the CoP holds
+    ``P_to``; at 100 % (next foot strike) it is ``P_fs`` again.
+
+    Parameters
+    ----------
+    stance_end_pct : float
+        Toe-off [% of the cycle].
+    mtp : ndarray, shape (3,)
+        mtp_r joint centre in calcn_r [m].
+
+    Returns
+    -------
+    ndarray, shape (101, 3)
+        CoP in calcn_r [m].
+    """
+    sole = np.array([0.0, -SOLE_BELOW_MTP_M, 0.0])
+    start, end = mtp + COP_STRIKE_OFFSET + sole, mtp + COP_TOE_OFF_OFFSET + sole
+    s = np.clip(PHASE / stance_end_pct, 0.0, 1.0)
+    s[-1] = 0.0
+    return start + np.outer(0.5 * (1.0 - np.cos(np.pi * s)), end - start)
+
+
+# ----------------------------------------------------------------------------- forward kinematics
+def _load_model(model_file: Path):
+    """An OpenSim model and its default state (OpenSim logging reduced to errors)."""
+    import opensim as osim
+
+    osim.Logger.setLevelString("error")
+    model = osim.Model(str(model_file))
+    return model, model.initSystem()
+
+
+def station_paths(model_file: Path, coords: pd.DataFrame,
+                  stations: dict[str, tuple[str, tuple[float, float, float]]]) -> dict[str, np.ndarray]:
+    """Ground positions of body-fixed points over a motion (OpenSim forward kinematics).
+
+    Parameters
+    ----------
+    model_file : Path
+        OpenSim model.
+    coords : DataFrame, shape (n, ...)
+        Coordinates by column name, rotations in degrees; columns the model lacks are ignored,
+        model coordinates the table lacks keep their default values.
+    stations : dict
+        ``name -> (body name, point in the body frame [m])``.
+
+    Returns
+    -------
+    dict of ndarray, shape (n, 3)
+        ``name -> positions in ground [m]``.
+    """
+    import opensim as osim
+
+    model, state = _load_model(model_file)
+    coordinate_set = model.getCoordinateSet()
+    used = [coordinate_set.get(i) for i in range(coordinate_set.getSize())
+            if coordinate_set.get(i).getName() in coords.columns]
+    scale = [np.pi / 180.0 if c.getMotionType() == osim.Coordinate.Rotational else 1.0 for c in used]
+    values = coords[[c.getName() for c in used]].to_numpy() * scale
+    points = {name: (model.getBodySet().get(body), osim.Vec3(*p)) for name, (body, p) in stations.items()}
+    out = {name: np.empty((len(values), 3)) for name in stations}
+    for i, row in enumerate(values):
+        for coordinate, value in zip(used, row):
+            coordinate.setValue(state, float(value), False)
+        model.realizePosition(state)
+        for name, (body, point) in points.items():
+            r = body.findStationLocationInGround(state, point)
+            out[name][i] = (r.get(0), r.get(1), r.get(2))
+    return out
+
+
+def standing_hip_height(model_file: Path) -> float:
+    """Height of the right hip joint centre of a model in its default (standing) pose [m]."""
+    model, state = _load_model(model_file)
+    return float(model.getBodySet().get("femur_r").getPositionInGround(state).get(1))
+
+
+# ----------------------------------------------------------------------------- walking
+def treadmill_belt_speed(model_file: Path, kin: pd.DataFrame, t_grf: np.ndarray, fy_bw: np.ndarray,
+                         t_strike: float, t_off: float) -> tuple[float, float]:
+    """Treadmill belt speed from the backward velocity of the loaded stance foot [m/s].
+
+    The calcn_r origin (forward kinematics of the RRA coordinates on the subject's model)
+    moves with the belt while the foot carries weight; its forward velocity is taken over the
+    right-stance frames with vertical GRF above 0.5 BW.
+
+    Returns
+    -------
+    (median, interquartile range) of the belt speed [m/s].
+    """
+    window = kin[(kin.time >= t_strike) & (kin.time <= t_off)].reset_index(drop=True)
+    foot = station_paths(model_file, window, {"calcn": ("calcn_r", (0.0, 0.0, 0.0))})["calcn"]
+    belt = -np.gradient(foot[:, 0], window.time.to_numpy())
+    loaded = np.interp(window.time, t_grf, fy_bw) > 0.5
+    q1, median, q3 = np.percentile(belt[loaded], [25, 50, 75])
+    return float(median), float(q3 - q1)
+
+
+def hold_when_unloaded(x: np.ndarray, loaded: np.ndarray) -> np.ndarray:
+    """``x`` with each unloaded sample replaced by the last loaded one (``loaded[0]`` must be True)."""
+    idx = np.where(loaded, np.arange(len(x)), 0)
+    return x[np.maximum.accumulate(idx)]
+
+
+def build_walking(ref: Path) -> tuple[dict, dict, dict]:
+    """gait2392 subject01 treadmill walking: RRA kinematics and measured right-foot GRF.
+
+    Returns (CSV metadata, 101-point table by column, report of derived quantities).
+    """
+    kin = read_kinematics(ref / WALK_KINEMATICS)
+    grf, _ = read_opensim_table(ref / WALK_GRF)
+    t_g = grf.time.to_numpy()
+    body_weight = WALK_MASS_KG * G
+    fy = grf.right_foot_force_vy.to_numpy()
+    loaded = fy > CONTACT_THRESHOLD_N
+
+    strikes = crossings(t_g, fy, CONTACT_THRESHOLD_N, rising=True)
+    t0, t1 = strikes[(strikes >= kin.time.iloc[0]) & (strikes <= kin.time.iloc[-1])][:2]
+    offs = crossings(t_g, fy, CONTACT_THRESHOLD_N, rising=False)
+    t_off = offs[(offs > t0) & (offs < t1)][0]
+    stride = t1 - t0
+    belt, belt_iqr = treadmill_belt_speed(ref / WALK_MODEL, kin, t_g, fy / body_weight, t0, t_off)
+
+    t = t0 + PHASE / 100.0 * stride
+    table = {name: np.interp(t, kin.time, kin[name]) for name in COORDINATES}
+    for axis, f_name, p_name in zip("xyz", GRF, COP):
+        table[f_name] = np.interp(t, t_g, grf[f"right_foot_force_v{axis}"]) / body_weight
+        table[p_name] = np.interp(t, t_g[loaded], grf[f"right_foot_force_p{axis}"].to_numpy()[loaded])
+    table["free_moment_y"] = np.interp(t, t_g, grf.right_foot_torque_y) / WALK_MASS_KG
+    for name in GRF + ("free_moment_y",):
+        table[name][-1] = table[name][0]
+
+    # Treadmill lab frame -> overground frame moving backwards with the belt.
+    lab_speed = (table["pelvis_tx"][-1] - table["pelvis_tx"][0]) / stride
+    for name in ("pelvis_tx", "cop_x"):
+        table[name] = table[name] + belt * (t - t0)
+    x0 = table["pelvis_tx"][0]
+    z_ramp = end_ramp(table["pelvis_tz"])
+    z_shift = z_ramp + np.mean(table["pelvis_tz"] - z_ramp)  # periodic, zero-mean pelvis_tz
+    mismatch = {"pelvis_tz": float(table["pelvis_tz"][-1] - table["pelvis_tz"][0])}
+    for name, shift in (("pelvis_tx", x0), ("cop_x", x0), ("pelvis_tz", z_shift), ("cop_z", z_shift)):
+        table[name] = table[name] - shift
+    mismatch |= make_periodic(table, tuple(c for c in PERIODIC_COORDINATES if c != "pelvis_tz"))
+    on_ground = table["grf_y"] * body_weight >= CONTACT_THRESHOLD_N - 1e-6
+    for name in COP:
+        table[name] = hold_when_unloaded(table[name], on_ground)
+    table["gait_phase"] = PHASE
+
+    in_stride = (t_g >= t0) & (t_g <= t1)
+    total_fy = (grf.right_foot_force_vy + grf.left_foot_force_vy).to_numpy()
+    fs = 1.0 / np.median(np.diff(t_g))
+    speed = (table["pelvis_tx"][-1] - table["pelvis_tx"][0]) / stride
+    report = {
+        "foot_strikes_s": (round(t0, 4), round(t1, 4)), "toe_off_s": round(t_off, 4),
+        "stride_time_s": stride, "toe_off_pct": 100 * (t_off - t0) / stride,
+        "belt_speed_m_s": belt, "belt_speed_iqr_m_s": belt_iqr, "lab_pelvis_speed_m_s": lab_speed,
+        "speed_m_s": speed,
+        "mean_total_fy_bw": np.trapezoid(total_fy[in_stride], t_g[in_stride]) / stride / body_weight,
+        "grf_sampling_hz": fs,
+        "grf_rms_above_20hz_in_stance_n": {a: high_frequency_rms(grf[f"right_foot_force_v{a}"].to_numpy(), fs,
+                                                                 WALK_GRF_CHECK_HZ, in_stride & loaded)
+                                           for a in "xyz"},
+        "end_mismatch": mismatch,
+    }
+    meta = {
+        "activity": "walking",
+        "speed_m_s": f"{speed:.4f}",
+        "stride_time_s": f"{stride:.4f}",
+        "subject_mass_kg": f"{WALK_MASS_KG}",
+        "cop_frame": "ground",
+        "source": "opensim-models gait2392 subject01_walk1: RRA kinematics + instrumented-treadmill GRF",
+        "origin": ("opensim-org/opensim-models@20a888b9 Tutorials/Estimating_Joint_Reaction_Loads: "
+                   "subject01_walk1_Kinematics.sto; subject01_walk1_grf.mot (right_foot_* columns)"),
+        "licence": LICENCE_OPENSIM,
+        "cite": CITE_OPENSIM,
+        "foot_strikes_s": f"{t0:.4f} {t1:.4f} (right vertical GRF rising through 20 N)",
+        "toe_off_pct": f"{report['toe_off_pct']:.1f}",
+        "treadmill_belt_speed_m_s": f"{belt:.4f} (treadmill trial; belt speed x time added to pelvis_tx and cop_x)",
+        "units": UNITS,
+        "processing": ("linear interpolation of the 1 kHz kinematics and 600 Hz GRF to 101 points, no filtering; "
+                       "periodic coordinates end-ramp corrected; see SOURCES.md"),
+    }
+    return meta, table, report
+
+
+# ----------------------------------------------------------------------------- Fukuchi running
+def fukuchi_subject(ref: Path) -> tuple[float, float]:
+    """Body mass [kg] and height [m] of runner RBDS001 from the metadata file."""
+    info = pd.read_csv(ref / FUKUCHI_INFO, sep="\t")
+    row = info[info.FileName == "RBDS001processed.txt"].iloc[0]
+    return float(row.Mass), float(row.Height) / 100.0
+
+
+def fukuchi_stride_time(curves: pd.DataFrame, tag: str) -> tuple[float, list[float]]:
+    """Stride time from joint power = joint moment x joint angular velocity [s].
+
+    On the %-cycle grid, ``omega = (d theta / d p) * 100 / T``.  For each joint and side a least
+    squares fit ``P = sum_a c_a M_a d theta_a / d p`` over the Cardan axes a = X, Y, Z gives the
+    flexion-axis (Z) coefficient ``c_Z = +-100 / T`` (sign from the moment sign convention;
+    X and Y absorb the small non-sagittal terms).
+
+    Returns
+    -------
+    (median over hip, knee, ankle of both sides, the six estimates) [s].
+    """
+    estimates = []
+    for side in "RL":
+        for joint in ("hip", "knee", "ankle"):
+            terms = []
+            for axis in "XYZ":
+                angle = np.deg2rad(curves[f"{side}{joint}Ang{axis}{tag}"].to_numpy()[:-1])
+                rate = 0.5 * (np.roll(angle, -1) - np.roll(angle, 1))  # rad per % of cycle, periodic
+                terms.append(curves[f"{side}{joint}Mom{axis}{tag}"].to_numpy()[:-1] * rate)
+            power = curves[f"{side}{joint}Pow{tag}"].to_numpy()[:-1]
+            coef = np.linalg.lstsq(np.column_stack(terms), power, rcond=None)[0]
+            estimates.append(100.0 / abs(coef[2]))
+    return float(np.median(estimates)), estimates
+
+
+def fukuchi_grf(curves: pd.DataFrame, tag: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Right-foot GRF and the left-foot GRF shifted into the right cycle, in BW and ground axes.
+
+    The file gives N/kg (lab X forward, Y up, Z right) during stance only (NaN in swing);
+    the left-foot Z is mirrored (medial is negative for both feet) and its curves run on the
+    left gait cycle, so the left foot is un-mirrored and shifted by
+    ``FUKUCHI_LEFT_STRIKE_PCT`` points.
+
+    Returns
+    -------
+    right : ndarray, shape (101, 3) [BW]
+    left : ndarray, shape (101, 3) [BW], in the right foot's cycle
+    stance_end_pct : float
+        First % point without right-foot force (toe-off).
+    """
+    def foot(side: str, ml_sign: float) -> np.ndarray:
+        xyz = [curves[f"{side}grf{a}{tag}"].to_numpy() for a in "XYZ"]
+        force = np.nan_to_num(np.column_stack([xyz[0], xyz[1], ml_sign * xyz[2]])) / G
+        force[-1] = force[0]
+        return force
+
+    right = foot("R", 1.0)
+    left = np.roll(foot("L", -1.0)[:-1], FUKUCHI_LEFT_STRIKE_PCT, axis=0)
+    stance_end = float(np.flatnonzero(np.isnan(curves[f"RgrfY{tag}"].to_numpy()))[0])
+    return right, np.vstack([left, left[:1]]), stance_end
+
+
+def build_running(ref: Path, tag: str, pelvis_angles: dict[str, np.ndarray], mtp: np.ndarray,
+                  pelvis_height: float) -> tuple[dict, dict, dict]:
+    """Fukuchi RBDS001 running at one speed: measured angles and GRF, modelled pelvis and CoP.
+
+    Pelvis angles come from the Dorn jog (``pelvis_angles``, 101 points); pelvis translations
+    are the centre-of-mass motion from the total (right + left) GRF; the CoP follows
+    :func:`forefoot_cop`.
+    """
+    curves = pd.read_csv(ref / FUKUCHI_CURVES, sep="\t")
+    mass, height = fukuchi_subject(ref)
+    speed = FUKUCHI_SPEEDS[tag]
+    stride, stride_estimates = fukuchi_stride_time(curves, tag)
+    right, left, stance_end = fukuchi_grf(curves, tag)
+    total = right + left
+    com = np.column_stack([periodic_double_integral((total[:, i] - (i == 1)) * G, stride) for i in range(3)])
+    t = PHASE / 100.0 * stride
+
+    table = dict(pelvis_angles)
+    for name, (stem, sign) in FUKUCHI_ANGLES.items():
+        table[name] = sign * curves[f"{stem}{tag}"].to_numpy()
+    table["mtp_angle_r"] = np.zeros(N_POINTS)
+    table["pelvis_tx"] = speed * t + com[:, 0]
+    table["pelvis_ty"] = pelvis_height + com[:, 1]
+    table["pelvis_tz"] = com[:, 2]
+    mismatch = make_periodic(table, PELVIS_ANGLES + LEG_ANGLES)
+    for i, name in enumerate(GRF):
+        table[name] = right[:, i]
+    for i, name in enumerate(COP):
+        table[name] = forefoot_cop(stance_end, mtp)[:, i]
+    table["free_moment_y"] = np.zeros(N_POINTS)
+    table["gait_phase"] = PHASE
+
+    report = {
+        "stride_time_s": stride, "stride_time_estimates_s": stride_estimates,
+        "contact_time_s": stance_end / 100.0 * stride, "stance_end_pct": stance_end,
+        "mean_total_fy_bw": float(np.mean(total[:-1, 1])),
+        "mean_total_fx_fz_bw": (float(np.mean(total[:-1, 0])), float(np.mean(total[:-1, 2]))),
+        "com_range_m": np.ptp(com, axis=0), "end_mismatch": mismatch, "mass_kg": mass, "height_m": height,
+    }
+    meta = {
+        "activity": "running",
+        "speed_m_s": f"{speed}",
+        "stride_time_s": f"{stride:.4f}",
+        "subject_mass_kg": f"{mass:g}",
+        "cop_frame": "calcn_r",
+        "source": (f"Fukuchi et al. 2017 runner RBDS001 (forefoot striker, {height:.2f} m), mean curves at "
+                   f"{speed} m/s; pelvis angles from the Dorn et al. 2012 jog"),
+        "origin": ("regifukuchi/BMC-RIC-running-biomechanics RBDS001processed.txt and RBDSinfo.txt; "
+                   "aaronsfox/flash-running jog IK (pelvis angles)"),
+        "licence": f"Fukuchi data {LICENCE_FUKUCHI}; Dorn data {LICENCE_DORN}",
+        "cite": f"{CITE_FUKUCHI}; {CITE_DORN}",
+        "contact_time_s": f"{report['contact_time_s']:.3f} (toe-off at {stance_end:.0f} %)",
+        "stride_time_method": "joint power / (joint moment x angular velocity), median of 6 joints",
+        "left_foot_strike_pct": f"{FUKUCHI_LEFT_STRIKE_PCT} (symmetry assumed; used for the pelvis translations)",
+        "pelvis_translations": ("centre-of-mass motion from the total GRF integrated twice (Fourier, periodic) "
+                                f"+ speed x time in x + {pelvis_height:g} m in y"),
+        "cop_model": "forefoot strike, lateral metatarsal heads to hallux, see SOURCES.md",
+        "units": UNITS,
+    }
+    return meta, table, report
+
+
+# ----------------------------------------------------------------------------- Dorn trials
+def stride_window(kin: pd.DataFrame) -> tuple[int, int, float]:
+    """First and last frame of the right stride in a trial cut at right foot strikes.
+
+    Both ends are searched within ``DORN_STRIKE_SEARCH_S`` of the trial ends for the pair of
+    frames whose right-leg angles (``STRIDE_MATCH_ANGLES``) agree best (periodicity).
+
+    Returns
+    -------
+    (start frame, end frame, RMS angle difference [deg]).
+    """
+    t = kin.time.to_numpy()
+    angles = kin[list(STRIDE_MATCH_ANGLES)].to_numpy()
+    starts = np.flatnonzero(t <= t[0] + DORN_STRIKE_SEARCH_S + 1e-9)
+    ends = np.flatnonzero(t >= t[-1] - DORN_STRIKE_SEARCH_S - 1e-9)
+    rms = np.array([[np.sqrt(np.mean((angles[i] - angles[j]) ** 2)) for j in ends] for i in starts])
+    i, j = np.unravel_index(np.argmin(rms), rms.shape)
+    return int(starts[i]), int(ends[j]), float(rms[i, j])
+
+
+def remove_spikes(kin: pd.DataFrame, names: tuple[str, ...]) -> tuple[pd.DataFrame, list[float]]:
+    """Replace single-frame IK outliers by cubic-spline interpolation from the other frames.
+
+    A frame is an outlier when, for some coordinate, its deviation from the mean of its two
+    neighbours exceeds ``SPIKE_ROBUST_Z`` robust standard deviations of that second
+    difference (1.4826 x its median absolute deviation over the trial).  The worst frame is
+    replaced and the test repeated until no frame exceeds the threshold.
+
+    Returns
+    -------
+    (table with the outliers replaced, times of the replaced frames [s]).
+    """
+    t = kin.time.to_numpy()
+    values = kin[list(names)].to_numpy()
+
+    def second_difference(x: np.ndarray) -> np.ndarray:
+        return x[1:-1] - 0.5 * (x[:-2] + x[2:])
+
+    d2 = second_difference(values)
+    scale = 1.4826 * np.median(np.abs(d2 - np.median(d2, axis=0)), axis=0)
+    scale = np.where(scale > 0, scale, np.inf)
+    replaced: list[float] = []
+    while True:
+        z = np.max(np.abs(second_difference(values)) / scale, axis=1)
+        i = int(np.argmax(z)) + 1
+        if z[i - 1] <= SPIKE_ROBUST_Z:
+            break
+        if t[i] in replaced:
+            raise RuntimeError(f"outlier at {t[i]:.3f} s persists after interpolation")
+        others = np.arange(len(t)) != i
+        values[i] = CubicSpline(t[others], values[others], axis=0)(t[i])
+        replaced.append(float(t[i]))
+    cleaned = kin.copy()
+    cleaned[list(names)] = values
+    return cleaned, replaced
+
+
+def periodic_lowpass(stride: pd.DataFrame, names: tuple[str, ...], cutoff: float) -> pd.DataFrame:
+    """Zero-lag low-pass filter of one stride, treating it as one period of a periodic motion.
+
+    Each column minus its end ramp (:func:`end_ramp`; for pelvis_tx this is the forward
+    progression) is repeated three times, filtered forwards and backwards with a 2nd-order
+    Butterworth (4th order, zero lag) and the middle period kept; the ramp is added back.
+    """
+    t = stride.time.to_numpy()
+    fs = 1.0 / np.median(np.diff(t))
+    b, a = butter(2, cutoff / (0.5 * fs))
+    out = stride.copy()
+    for name in names:
+        y = stride[name].to_numpy()
+        ramp = end_ramp(y)
+        period = (y - ramp)[:-1]
+        smooth = filtfilt(b, a, np.tile(period, 3))[period.size:2 * period.size]
+        out[name] = np.append(smooth, smooth[0]) + ramp
+    return out
+
+
+def analyse_dorn(ref: Path, rel: Path) -> dict:
+    """One right stride of a Dorn trial: cleaned kinematics, events, contact time and speed.
+
+    Steps: single-frame outliers removed (:func:`remove_spikes`); stride from foot strike to
+    foot strike (:func:`stride_window`); zero-lag low-pass at ``DORN_CUTOFF_HZ``
+    (:func:`periodic_lowpass`); toe-off when the lowest of the ``SOLE_POINTS`` (forward
+    kinematics on gait2392) rises ``TOE_OFF_RISE_M`` above its minimum in the first half of
+    the stride.  Also reported: the forefoot's forward speed at both foot strikes as a
+    fraction of the running speed (near zero when the foot lands).
+    """
+    names = tuple(c for c in COORDINATES if c != "mtp_angle_r")  # mtp is locked (0) upstream
+    kin, spikes = remove_spikes(read_kinematics(ref / rel), names)
+    i0, i1, rms = stride_window(kin)
+    stride = periodic_lowpass(kin.iloc[i0:i1 + 1].reset_index(drop=True), names, DORN_CUTOFF_HZ)
+    t = stride.time.to_numpy()
+    t0, t1 = t[0], t[-1]
+    speed = (stride.pelvis_tx.iloc[-1] - stride.pelvis_tx.iloc[0]) / (t1 - t0)
+    feet = station_paths(GAIT2392, stride, SOLE_POINTS)
+    lowest = np.min([p[:, 1] for p in feet.values()], axis=0)
+    first_half = t < t0 + 0.5 * (t1 - t0)
+    i_min = int(np.argmin(np.where(first_half, lowest, np.inf)))
+    t_off = crossings(t[i_min:], lowest[i_min:], lowest[i_min] + TOE_OFF_RISE_M, rising=True)[0]
+    forefoot_vx = np.gradient(feet["forefoot"][:, 0], t)
+    return {
+        "stride_kinematics": stride, "spikes_replaced_s": spikes, "t0": t0, "t1": t1,
+        "stride_time_s": t1 - t0, "angle_rms_deg": rms, "speed_m_s": speed, "toe_off_s": t_off,
+        "contact_time_s": t_off - t0,
+        "forefoot_speed_at_strikes": (forefoot_vx[0] / speed, forefoot_vx[-1] / speed),
+    }
+
+
+def resample_cycle(trial: dict, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Columns of an analysed Dorn stride at the 101 cycle points (cubic spline)."""
+    stride = trial["stride_kinematics"]
+    spline = CubicSpline(stride.time.to_numpy(), stride[list(names)].to_numpy(), axis=0)
+    values = spline(trial["t0"] + PHASE / 100.0 * trial["stride_time_s"])
+    return {name: values[:, i] for i, name in enumerate(names)}
+
+
+def dorn_pelvis_angles(jog: dict) -> dict[str, np.ndarray]:
+    """Pelvis angles of the Dorn jog stride at 101 points, made periodic [deg]."""
+    angles = resample_cycle(jog, PELVIS_ANGLES)
+    make_periodic(angles, PELVIS_ANGLES)
+    return angles
+
+
+def build_sprint(sprint: dict, mtp: np.ndarray, leg_length: float) -> tuple[dict, dict, dict]:
+    """Dorn 9 m/s sprint: measured kinematics, spring-mass GRF, forefoot CoP model."""
+    stride, contact, speed = sprint["stride_time_s"], sprint["contact_time_s"], sprint["speed_m_s"]
+    table = resample_cycle(sprint, tuple(c for c in COORDINATES if c != "mtp_angle_r"))
+    table["mtp_angle_r"] = np.zeros(N_POINTS)  # locked at 0 in the upstream IK
+    table["pelvis_tx"] = table["pelvis_tx"] - table["pelvis_tx"][0]
+    mismatch = make_periodic(table, PERIODIC_COORDINATES)
+    table["pelvis_tz"] = table["pelvis_tz"] - np.mean(table["pelvis_tz"])
+
+    t = PHASE / 100.0 * stride
+    grf = stance_grf(t, speed, contact, leg_length, stride_time=stride)
+    grf[-1] = grf[0]
+    params = spring_mass_parameters(speed, contact, DORN_MASS_KG, leg_length, stride_time=stride)
+    cop = forefoot_cop(100.0 * contact / stride, mtp)
+    for i, (f_name, p_name) in enumerate(zip(GRF, COP)):
+        table[f_name], table[p_name] = grf[:, i], cop[:, i]
+    table["free_moment_y"] = np.zeros(N_POINTS)
+    table["gait_phase"] = PHASE
+
+    both_feet = grf[:-1, 1] + np.roll(grf[:-1, 1], (N_POINTS - 1) // 2)
+    report = {**{k: v for k, v in sprint.items() if k != "stride_kinematics"}, "spring_mass": params,
+              "leg_length_m": leg_length, "mean_total_fy_bw": float(np.mean(both_feet)), "end_mismatch": mismatch}
+    meta = {
+        "activity": "sprinting",
+        "speed_m_s": f"{speed:.4f}",
+        "nominal_speed_m_s": "9.0",
+        "stride_time_s": f"{stride:.4f}",
+        "subject_mass_kg": f"{DORN_MASS_KG} (inferred from the upstream scaled model)",
+        "cop_frame": "calcn_r",
+        "source": "Dorn et al. 2012 runner JA1, 9 m/s sprint: OpenSim IK kinematics; spring-mass GRF model",
+        "origin": "aaronsfox/flash-running Dorn2012Data/sprint_ik.mot (reference copy dorn2012_sprint_9ms_ik.mot)",
+        "licence": f"Dorn data {LICENCE_DORN}",
+        "cite": f"{CITE_DORN}; {CITE_SPRING_MASS}",
+        "foot_strikes_s": f"{sprint['t0']:.3f} {sprint['t1']:.3f} (trial ends; kinematic periodicity check)",
+        "contact_time_s": f"{contact:.4f} (kinematic toe-off at {sprint['toe_off_s']:.4f} s)",
+        "grf_model": (f"spring-mass, sine-wave vertical force, leg-directed fore-aft force; step time = stride/2; "
+                      f"leg length {leg_length:.3f} m; peak {params.peak_force_bw:.3f} BW; "
+                      f"k_leg {params.leg_stiffness / 1000:.1f} kN/m"),
+        "cop_model": "forefoot strike, lateral metatarsal heads to hallux, see SOURCES.md",
+        "units": UNITS,
+    }
+    return meta, table, report
+
+
+# ----------------------------------------------------------------------------- summary
+def print_summary(name: str, table: dict[str, np.ndarray], meta: dict[str, str], report: dict) -> None:
+    """Print the sanity checks of one library file."""
+    print(f"\n== {name}")
+    print(f"  stride {float(meta['stride_time_s']):.4f} s, speed {float(meta['speed_m_s']):.3f} m/s, "
+          f"peak grf_y {table['grf_y'].max():.3f} BW at {PHASE[np.argmax(table['grf_y'])]:.0f} %, "
+          f"grf_x {table['grf_x'].min():.3f}..{table['grf_x'].max():.3f} BW, "
+          f"hip flexion at strike {table['hip_flexion_r'][0]:.1f} deg, "
+          f"knee {table['knee_angle_r'].min():.1f}..{table['knee_angle_r'].max():.1f} deg, "
+          f"pelvis_ty range {100 * np.ptp(table['pelvis_ty']):.1f} cm")
+    for key, value in report.items():
+        if key != "end_mismatch":
+            print(f"  {key}: {value}")
+    worst = max(report["end_mismatch"].items(), key=lambda kv: abs(kv[1]))
+    print(f"  largest end mismatch removed: {worst[0]} {worst[1]:.4f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="shared reference data folder")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    args = parser.parse_args(argv)
+    ref = args.reference
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    mtp = mtp_joint_in_calcn(GAIT2392)
+    jog = analyse_dorn(ref, DORN_JOG)
+    sprint = analyse_dorn(ref, DORN_SPRINT)
+    pelvis_angles = dorn_pelvis_angles(jog)
+    builds = {"walking.csv": build_walking(ref)}
+    for tag, speed in FUKUCHI_SPEEDS.items():
+        builds[f"running_{speed}.csv"] = build_running(ref, tag, pelvis_angles, mtp, default_pelvis_height(GAIT2392))
+    builds["sprinting_9.0.csv"] = build_sprint(sprint, mtp, standing_hip_height(GAIT2392))
+
+    for name, (meta, table, report) in builds.items():
+        write_library_csv(args.out / name, meta, table)
+        print_summary(name, table, meta, report)
+    print("\n== Dorn 3.5 m/s jog (cross-check, pelvis angles source)")
+    for key, value in jog.items():
+        if key != "stride_kinematics":
+            print(f"  {key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
