@@ -23,7 +23,7 @@ G = 9.80665
 LIBRARY = {
     "walking": {None: "walking.csv"},
     "running": {2.5: "running_2.5.csv", 3.5: "running_3.5.csv", 4.5: "running_4.5.csv"},
-    "sprinting": {9.0: "sprinting_9.0.csv"},
+    "sprinting": {None: "sprinting_9.0.csv"},
 }
 #: Single-trial activities accept speeds within this fraction of the trial's own speed.
 SINGLE_TRIAL_TOLERANCE = 0.05

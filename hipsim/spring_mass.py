@@ -28,7 +28,8 @@ touchdown value ``h0``::
 ``F_x`` is negative (braking) in the first half of contact and positive
 (propulsion) in the second half; being antisymmetric about mid-stance it
 integrates to zero over the contact (no net change of running speed).
-Neglecting the leg compression in ``h0`` over-estimates ``|F_x|`` by about
+Holding the COM height at ``h0`` neglects its lowering during contact (by
+``dy_c`` at mid-stance), which underestimates ``|F_x|`` by up to about
 ``dy_c / h0`` (a few per cent).  The mediolateral force is zero.
 
 Times are in seconds, measured from touchdown of the foot; forces are in body

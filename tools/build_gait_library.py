@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
+from scipy.optimize import minimize_scalar
 from scipy.signal import butter, filtfilt
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,6 +76,13 @@ FUKUCHI_ANGLES = {
 
 # Dorn et al. (2012) runner JA1 (OpenSim IK, 250 Hz).
 DORN_JOG = Path("running/dorn2012_jog_3.5ms_ik.mot")
+#: Frontal- and transverse-plane angles of the Fukuchi running curves and the borrowed pelvis
+#: angles, low-passed at a walking-type cut-off: their stride-to-stride harmonics above it are
+#: soft-tissue artefact that inverse dynamics turns into swing-phase moments of ~2 N m/kg.
+OUT_OF_PLANE = ("hip_adduction_r", "hip_rotation_r", "subtalar_angle_r", "pelvis_list", "pelvis_rotation")
+OUT_OF_PLANE_CUTOFF_HZ = 6.0
+#: Out-of-plane leg angles the running trials take from the Dorn jog (see build_running).
+JOG_OUT_OF_PLANE = ("hip_adduction_r", "hip_rotation_r", "subtalar_angle_r")
 DORN_SPRINT = Path("running/dorn2012_sprint_9ms_ik.mot")
 DORN_MASS_KG = 75.9  # inferred from the upstream scaled model, see SOURCES.md
 DORN_STRIKE_SEARCH_S = 0.02  # foot strikes are searched within this time of each trial end
@@ -83,10 +91,8 @@ DORN_CUTOFF_HZ = 12.0  # kinematics low-pass cut-off (the upstream inverse-dynam
 STRIDE_MATCH_ANGLES = ("hip_flexion_r", "hip_adduction_r", "hip_rotation_r", "knee_angle_r",
                        "ankle_angle_r")
 TOE_OFF_RISE_M = 0.010  # toe-off: lowest sole point 10 mm above its stance minimum
-#: Points of the gait2392 calcn_r body on the sole [m] (heel, under the mtp joint, toe tip).
-SOLE_POINTS = {"heel": ("calcn_r", (0.0, -0.010, 0.0)),
-               "forefoot": ("calcn_r", (0.1788, -0.012, 0.0)),
-               "toe_tip": ("calcn_r", (0.24, -0.012, 0.0))}
+#: Points on the sole of the gait2392 calcn_r body [m] (heel, under the mtp joint, toe tip).
+SOLE_POINTS = {"heel": (0.0, -0.010, 0.0), "forefoot": (0.1788, -0.012, 0.0), "toe_tip": (0.24, -0.012, 0.0)}
 
 # Forefoot-strike CoP model, calcn_r frame, relative to the mtp_r joint centre [m].
 SOLE_BELOW_MTP_M = 0.028  # bone sole under the metatarsal heads (8 mm) + 20 mm soft tissue/shoe
@@ -145,6 +151,7 @@ def _format(spec: str, value: float) -> str:
 
 def write_library_csv(path: Path, meta: dict[str, str], table: dict[str, np.ndarray]) -> None:
     """Write ``# key: value`` comment lines, the header row and the 101 data rows."""
+    meta = {**meta, "built_by": "tools/build_gait_library.py"}
     lines = [f"# {key}: {value}" for key, value in meta.items()]
     lines.append(",".join(COLUMNS))
     for i in range(N_POINTS):
@@ -219,11 +226,6 @@ def mtp_joint_in_calcn(model_file: Path) -> np.ndarray:
     return np.array(frame.findtext("translation").split(), dtype=float)
 
 
-def default_pelvis_height(model_file: Path) -> float:
-    """Default value of the pelvis_ty coordinate, the model's standing pelvis height [m]."""
-    return float(_named_element(model_file, "Coordinate", "pelvis_ty").findtext("default_value"))
-
-
 def forefoot_cop(stance_end_pct: float, mtp: np.ndarray) -> np.ndarray:
     """Forefoot-strike CoP path in the calcn_r frame over the gait cycle.
 
@@ -252,62 +254,94 @@ def forefoot_cop(stance_end_pct: float, mtp: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- forward kinematics
-def _load_model(model_file: Path):
-    """An OpenSim model and its default state (OpenSim logging reduced to errors)."""
-    import opensim as osim
-
-    osim.Logger.setLevelString("error")
-    model = osim.Model(str(model_file))
-    return model, model.initSystem()
-
-
-def station_paths(model_file: Path, coords: pd.DataFrame,
-                  stations: dict[str, tuple[str, tuple[float, float, float]]]) -> dict[str, np.ndarray]:
-    """Ground positions of body-fixed points over a motion (OpenSim forward kinematics).
+class ForwardKinematics:
+    """OpenSim forward kinematics of body-fixed points (needs the ``opensim`` package).
 
     Parameters
     ----------
     model_file : Path
-        OpenSim model.
-    coords : DataFrame, shape (n, ...)
-        Coordinates by column name, rotations in degrees; columns the model lacks are ignored,
-        model coordinates the table lacks keep their default values.
-    stations : dict
-        ``name -> (body name, point in the body frame [m])``.
+        OpenSim model; its default pose is the standing pose.
+    """
+
+    def __init__(self, model_file: Path):
+        import opensim as osim
+
+        osim.Logger.setLevelString("error")
+        self._osim = osim
+        self.model = osim.Model(str(model_file))
+        self.state = self.model.initSystem()
+
+    def standing_position(self, body: str) -> np.ndarray:
+        """Ground position of a body's origin in the default (standing) pose [m], shape (3,)."""
+        r = self.model.getBodySet().get(body).getPositionInGround(self.model.initSystem())
+        return np.array([r.get(0), r.get(1), r.get(2)])
+
+    def points_in_ground(self, coords: pd.DataFrame, body: str, points: np.ndarray) -> np.ndarray:
+        """Ground positions of points fixed in ``body`` over a motion.
+
+        Parameters
+        ----------
+        coords : DataFrame, shape (n, ...)
+            Coordinates by column name, rotations in degrees; columns the model lacks are
+            ignored, model coordinates the table lacks keep their default values.
+        body : str
+            Body name.
+        points : ndarray, shape (3,) or (n, 3)
+            Point(s) in the body frame [m]: one fixed point, or one per frame.
+
+        Returns
+        -------
+        ndarray, shape (n, 3)
+            Positions in ground [m].
+        """
+        coordinate_set = self.model.getCoordinateSet()
+        used = [coordinate_set.get(i) for i in range(coordinate_set.getSize())
+                if coordinate_set.get(i).getName() in coords.columns]
+        scale = [np.pi / 180.0 if c.getMotionType() == self._osim.Coordinate.Rotational else 1.0
+                 for c in used]
+        values = coords[[c.getName() for c in used]].to_numpy() * scale
+        points = np.broadcast_to(points, (len(values), 3))
+        frame = self.model.getBodySet().get(body)
+        out = np.empty((len(values), 3))
+        for i, row in enumerate(values):
+            for coordinate, value in zip(used, row):
+                coordinate.setValue(self.state, float(value), False)
+            self.model.realizePosition(self.state)
+            r = frame.findStationLocationInGround(self.state, self._osim.Vec3(*points[i]))
+            out[i] = (r.get(0), r.get(1), r.get(2))
+        return out
+
+
+def fit_pelvis_to_ground(fk: ForwardKinematics, table: dict[str, np.ndarray],
+                         fit_tilt: bool) -> tuple[float, float, np.ndarray]:
+    """Pelvis tilt offset and height offset that put the calcn_r CoP on the ground in stance.
+
+    Least squares on the ground height ``y`` of the CoP over the stance points (vertical GRF
+    above 0.05 BW): for a tilt offset ``d_tilt`` the best height offset is ``-mean(y)``, so
+    ``d_tilt`` minimises the variance of ``y`` (bounded scalar search, +-40 deg).
 
     Returns
     -------
-    dict of ndarray, shape (n, 3)
-        ``name -> positions in ground [m]``.
+    (tilt offset [deg] (0 if not ``fit_tilt``), height offset [m], CoP heights after the fit [m]).
     """
-    import opensim as osim
+    stance = (table["grf_y"] > 0.05) & (PHASE < 100.0)
+    coords = pd.DataFrame({name: table[name][stance] for name in COORDINATES})
+    cop = np.column_stack([table[name][stance] for name in COP])
 
-    model, state = _load_model(model_file)
-    coordinate_set = model.getCoordinateSet()
-    used = [coordinate_set.get(i) for i in range(coordinate_set.getSize())
-            if coordinate_set.get(i).getName() in coords.columns]
-    scale = [np.pi / 180.0 if c.getMotionType() == osim.Coordinate.Rotational else 1.0 for c in used]
-    values = coords[[c.getName() for c in used]].to_numpy() * scale
-    points = {name: (model.getBodySet().get(body), osim.Vec3(*p)) for name, (body, p) in stations.items()}
-    out = {name: np.empty((len(values), 3)) for name in stations}
-    for i, row in enumerate(values):
-        for coordinate, value in zip(used, row):
-            coordinate.setValue(state, float(value), False)
-        model.realizePosition(state)
-        for name, (body, point) in points.items():
-            r = body.findStationLocationInGround(state, point)
-            out[name][i] = (r.get(0), r.get(1), r.get(2))
-    return out
+    def heights(d_tilt: float) -> np.ndarray:
+        tilted = coords.assign(pelvis_tilt=coords.pelvis_tilt + d_tilt)
+        return fk.points_in_ground(tilted, "calcn_r", cop)[:, 1]
 
-
-def standing_hip_height(model_file: Path) -> float:
-    """Height of the right hip joint centre of a model in its default (standing) pose [m]."""
-    model, state = _load_model(model_file)
-    return float(model.getBodySet().get("femur_r").getPositionInGround(state).get(1))
+    d_tilt = 0.0
+    if fit_tilt:
+        d_tilt = minimize_scalar(lambda d: np.var(heights(d)), bounds=(-40.0, 40.0), method="bounded",
+                                 options={"xatol": 0.01}).x
+    y = heights(d_tilt)
+    return float(d_tilt), float(-np.mean(y)), y - np.mean(y)
 
 
 # ----------------------------------------------------------------------------- walking
-def treadmill_belt_speed(model_file: Path, kin: pd.DataFrame, t_grf: np.ndarray, fy_bw: np.ndarray,
+def treadmill_belt_speed(fk: ForwardKinematics, kin: pd.DataFrame, t_grf: np.ndarray, fy_bw: np.ndarray,
                          t_strike: float, t_off: float) -> tuple[float, float]:
     """Treadmill belt speed from the backward velocity of the loaded stance foot [m/s].
 
@@ -320,7 +354,7 @@ def treadmill_belt_speed(model_file: Path, kin: pd.DataFrame, t_grf: np.ndarray,
     (median, interquartile range) of the belt speed [m/s].
     """
     window = kin[(kin.time >= t_strike) & (kin.time <= t_off)].reset_index(drop=True)
-    foot = station_paths(model_file, window, {"calcn": ("calcn_r", (0.0, 0.0, 0.0))})["calcn"]
+    foot = fk.points_in_ground(window, "calcn_r", np.zeros(3))
     belt = -np.gradient(foot[:, 0], window.time.to_numpy())
     loaded = np.interp(window.time, t_grf, fy_bw) > 0.5
     q1, median, q3 = np.percentile(belt[loaded], [25, 50, 75])
@@ -333,6 +367,77 @@ def hold_when_unloaded(x: np.ndarray, loaded: np.ndarray) -> np.ndarray:
     return x[np.maximum.accumulate(idx)]
 
 
+def right_foot_events(t: np.ndarray, fy: np.ndarray, t_min: float, t_max: float) -> tuple[float, float, float]:
+    """First right stride inside ``[t_min, t_max]``: (foot strike, next foot strike, toe-off) [s].
+
+    Events are the crossings of the right vertical GRF through ``CONTACT_THRESHOLD_N``.
+    """
+    strikes = crossings(t, fy, CONTACT_THRESHOLD_N, rising=True)
+    t0, t1 = strikes[(strikes >= t_min) & (strikes <= t_max)][:2]
+    offs = crossings(t, fy, CONTACT_THRESHOLD_N, rising=False)
+    return float(t0), float(t1), float(offs[(offs > t0) & (offs < t1)][0])
+
+
+def walking_lab_table(kin: pd.DataFrame, grf: pd.DataFrame, t: np.ndarray) -> dict[str, np.ndarray]:
+    """Coordinates, right-foot GRF [BW], CoP [m] and free moment [N m/kg] at times ``t``, lab frame.
+
+    Linear interpolation; the CoP only from samples with the foot loaded (vertical GRF above
+    the contact threshold), the GRF and free moment at 100 % set to their 0 % values.
+    """
+    t_g = grf.time.to_numpy()
+    loaded = grf.right_foot_force_vy.to_numpy() > CONTACT_THRESHOLD_N
+    table = {name: np.interp(t, kin.time, kin[name]) for name in COORDINATES}
+    for axis, f_name, p_name in zip("xyz", GRF, COP):
+        table[f_name] = np.interp(t, t_g, grf[f"right_foot_force_v{axis}"]) / (WALK_MASS_KG * G)
+        table[p_name] = np.interp(t, t_g[loaded], grf[f"right_foot_force_p{axis}"].to_numpy()[loaded])
+    table["free_moment_y"] = np.interp(t, t_g, grf.right_foot_torque_y) / WALK_MASS_KG
+    for name in GRF + ("free_moment_y",):
+        table[name][-1] = table[name][0]
+    return table
+
+
+def treadmill_to_overground(table: dict[str, np.ndarray], elapsed: np.ndarray, belt: float) -> dict[str, float]:
+    """Express a treadmill cycle in an overground frame; make it periodic; return the end mismatches.
+
+    ``x' = x + v_belt * elapsed`` for pelvis_tx and cop_x (a Galilean change of frame: the
+    GRF is unchanged).  The frame origin is then moved so that pelvis_tx(0 %) = 0 and
+    pelvis_tz has zero mean; the end ramp removed from pelvis_tz is removed from cop_z too, so
+    the foot keeps its place relative to the pelvis.  Other periodic coordinates lose their
+    end ramp (:func:`make_periodic`).  In swing the CoP holds its last loaded value.
+    """
+    for name in ("pelvis_tx", "cop_x"):
+        table[name] = table[name] + belt * elapsed
+    x0 = table["pelvis_tx"][0]
+    z_ramp = end_ramp(table["pelvis_tz"])
+    z_shift = z_ramp + np.mean(table["pelvis_tz"] - z_ramp)
+    mismatch = {"pelvis_tz": float(table["pelvis_tz"][-1] - table["pelvis_tz"][0])}
+    for name, shift in (("pelvis_tx", x0), ("cop_x", x0), ("pelvis_tz", z_shift), ("cop_z", z_shift)):
+        table[name] = table[name] - shift
+    mismatch |= make_periodic(table, tuple(c for c in PERIODIC_COORDINATES if c != "pelvis_tz"))
+    on_ground = table["grf_y"] * WALK_MASS_KG * G >= CONTACT_THRESHOLD_N - 1e-6
+    for name in COP:
+        table[name] = hold_when_unloaded(table[name], on_ground)
+    return mismatch
+
+
+def cop_in_body(model_file: Path, table: dict[str, np.ndarray], body: str) -> np.ndarray:
+    """The ground-frame CoP of ``table`` expressed in ``body``'s frame of the model, (101, 3) [m].
+
+    Uses hipsim's own forward kinematics of the model the trial was recorded with.
+    """
+    from hipsim.gait import TRANSLATIONAL
+    from hipsim.kinematics import forward_kinematics
+    from hipsim.model import load_model
+
+    model = load_model(model_file)
+    q = np.column_stack([table[n] if n in TRANSLATIONAL else np.deg2rad(table[n])
+                         for n in model.coordinate_names])
+    rot, origin = forward_kinematics(model, q)
+    b = model.body_names.index(body)
+    cop = np.column_stack([table[n] for n in COP])
+    return np.einsum("fji,fj->fi", rot[:, b], cop - origin[:, b])
+
+
 def build_walking(ref: Path) -> tuple[dict, dict, dict]:
     """gait2392 subject01 treadmill walking: RRA kinematics and measured right-foot GRF.
 
@@ -340,57 +445,36 @@ def build_walking(ref: Path) -> tuple[dict, dict, dict]:
     """
     kin = read_kinematics(ref / WALK_KINEMATICS)
     grf, _ = read_opensim_table(ref / WALK_GRF)
-    t_g = grf.time.to_numpy()
+    t_g, fy = grf.time.to_numpy(), grf.right_foot_force_vy.to_numpy()
     body_weight = WALK_MASS_KG * G
-    fy = grf.right_foot_force_vy.to_numpy()
-    loaded = fy > CONTACT_THRESHOLD_N
-
-    strikes = crossings(t_g, fy, CONTACT_THRESHOLD_N, rising=True)
-    t0, t1 = strikes[(strikes >= kin.time.iloc[0]) & (strikes <= kin.time.iloc[-1])][:2]
-    offs = crossings(t_g, fy, CONTACT_THRESHOLD_N, rising=False)
-    t_off = offs[(offs > t0) & (offs < t1)][0]
+    t0, t1, t_off = right_foot_events(t_g, fy, kin.time.iloc[0], kin.time.iloc[-1])
     stride = t1 - t0
-    belt, belt_iqr = treadmill_belt_speed(ref / WALK_MODEL, kin, t_g, fy / body_weight, t0, t_off)
+    belt, belt_iqr = treadmill_belt_speed(ForwardKinematics(ref / WALK_MODEL), kin, t_g, fy / body_weight, t0, t_off)
 
     t = t0 + PHASE / 100.0 * stride
-    table = {name: np.interp(t, kin.time, kin[name]) for name in COORDINATES}
-    for axis, f_name, p_name in zip("xyz", GRF, COP):
-        table[f_name] = np.interp(t, t_g, grf[f"right_foot_force_v{axis}"]) / body_weight
-        table[p_name] = np.interp(t, t_g[loaded], grf[f"right_foot_force_p{axis}"].to_numpy()[loaded])
-    table["free_moment_y"] = np.interp(t, t_g, grf.right_foot_torque_y) / WALK_MASS_KG
-    for name in GRF + ("free_moment_y",):
-        table[name][-1] = table[name][0]
-
-    # Treadmill lab frame -> overground frame moving backwards with the belt.
+    table = walking_lab_table(kin, grf, t)
     lab_speed = (table["pelvis_tx"][-1] - table["pelvis_tx"][0]) / stride
-    for name in ("pelvis_tx", "cop_x"):
-        table[name] = table[name] + belt * (t - t0)
-    x0 = table["pelvis_tx"][0]
-    z_ramp = end_ramp(table["pelvis_tz"])
-    z_shift = z_ramp + np.mean(table["pelvis_tz"] - z_ramp)  # periodic, zero-mean pelvis_tz
-    mismatch = {"pelvis_tz": float(table["pelvis_tz"][-1] - table["pelvis_tz"][0])}
-    for name, shift in (("pelvis_tx", x0), ("cop_x", x0), ("pelvis_tz", z_shift), ("cop_z", z_shift)):
-        table[name] = table[name] - shift
-    mismatch |= make_periodic(table, tuple(c for c in PERIODIC_COORDINATES if c != "pelvis_tz"))
-    on_ground = table["grf_y"] * body_weight >= CONTACT_THRESHOLD_N - 1e-6
-    for name in COP:
-        table[name] = hold_when_unloaded(table[name], on_ground)
+    mismatch = treadmill_to_overground(table, t - t0, belt)
     table["gait_phase"] = PHASE
+    speed = (table["pelvis_tx"][-1] - table["pelvis_tx"][0]) / stride
+    loaded = table["grf_y"] * body_weight > CONTACT_THRESHOLD_N
+    cop_local = cop_in_body(ref / WALK_MODEL, table, "calcn_r")
+    for i, name in enumerate(COP):
+        table[name] = hold_when_unloaded(cop_local[:, i], loaded)
 
     in_stride = (t_g >= t0) & (t_g <= t1)
     total_fy = (grf.right_foot_force_vy + grf.left_foot_force_vy).to_numpy()
     fs = 1.0 / np.median(np.diff(t_g))
-    speed = (table["pelvis_tx"][-1] - table["pelvis_tx"][0]) / stride
     report = {
         "foot_strikes_s": (round(t0, 4), round(t1, 4)), "toe_off_s": round(t_off, 4),
         "stride_time_s": stride, "toe_off_pct": 100 * (t_off - t0) / stride,
         "belt_speed_m_s": belt, "belt_speed_iqr_m_s": belt_iqr, "lab_pelvis_speed_m_s": lab_speed,
-        "speed_m_s": speed,
         "mean_total_fy_bw": np.trapezoid(total_fy[in_stride], t_g[in_stride]) / stride / body_weight,
         "grf_sampling_hz": fs,
-        "grf_rms_above_20hz_in_stance_n": {a: high_frequency_rms(grf[f"right_foot_force_v{a}"].to_numpy(), fs,
-                                                                 WALK_GRF_CHECK_HZ, in_stride & loaded)
-                                           for a in "xyz"},
+        "grf_rms_above_20hz_in_stance_n": {
+            a: high_frequency_rms(grf[f"right_foot_force_v{a}"].to_numpy(), fs, WALK_GRF_CHECK_HZ,
+                                  in_stride & (fy > CONTACT_THRESHOLD_N))
+            for a in "xyz"},
         "end_mismatch": mismatch,
     }
     meta = {
@@ -398,18 +482,22 @@ def build_walking(ref: Path) -> tuple[dict, dict, dict]:
         "speed_m_s": f"{speed:.4f}",
         "stride_time_s": f"{stride:.4f}",
         "subject_mass_kg": f"{WALK_MASS_KG}",
-        "cop_frame": "ground",
-        "source": "opensim-models gait2392 subject01_walk1: RRA kinematics + instrumented-treadmill GRF",
+        "cop_frame": "calcn_r",
+        "cop_transform": "measured CoP expressed in subject01's calcn_r frame (its scaled model), so it follows the foot of any subject",
+        "source": "opensim-models gait2392 subject01_walk1: RRA kinematics + treadmill GRF",
         "origin": ("opensim-org/opensim-models@20a888b9 Tutorials/Estimating_Joint_Reaction_Loads: "
                    "subject01_walk1_Kinematics.sto; subject01_walk1_grf.mot (right_foot_* columns)"),
         "licence": LICENCE_OPENSIM,
         "cite": CITE_OPENSIM,
-        "foot_strikes_s": f"{t0:.4f} {t1:.4f} (right vertical GRF rising through 20 N)",
+        "foot_strikes_s": f"{t0:.4f} {t1:.4f}",
+        "gait_events": "right vertical GRF crossing 20 N",
         "toe_off_pct": f"{report['toe_off_pct']:.1f}",
-        "treadmill_belt_speed_m_s": f"{belt:.4f} (treadmill trial; belt speed x time added to pelvis_tx and cop_x)",
+        "contact_time_s": f"{t_off - t0:.4f}",
+        "treadmill_belt_speed_m_s": f"{belt:.4f}",
+        "treadmill": "belt speed x time added to pelvis_tx and cop_x (overground frame)",
         "units": UNITS,
         "processing": ("linear interpolation of the 1 kHz kinematics and 600 Hz GRF to 101 points, no filtering; "
-                       "periodic coordinates end-ramp corrected; see SOURCES.md"),
+                       "treadmill to overground frame; periodic coordinates end-ramp corrected; see SOURCES.md"),
     }
     return meta, table, report
 
@@ -475,16 +563,22 @@ def fukuchi_grf(curves: pd.DataFrame, tag: str) -> tuple[np.ndarray, np.ndarray,
     return right, np.vstack([left, left[:1]]), stance_end
 
 
-def build_running(ref: Path, tag: str, pelvis_angles: dict[str, np.ndarray], mtp: np.ndarray,
-                  pelvis_height: float) -> tuple[dict, dict, dict]:
+def build_running(ref: Path, tag: str, pelvis_angles: dict[str, np.ndarray],
+                  jog_out_of_plane: dict[str, np.ndarray], mtp: np.ndarray,
+                  fk: ForwardKinematics) -> tuple[dict, dict, dict]:
     """Fukuchi RBDS001 running at one speed: measured angles and GRF, modelled pelvis and CoP.
 
-    Pelvis angles come from the Dorn jog (``pelvis_angles``, 101 points); pelvis translations
+    Pelvis angles come from the Dorn jog (``pelvis_angles``, 101 points), and so do the hip
+    adduction, hip rotation and subtalar angles (``jog_out_of_plane``): the frontal-plane
+    placement of the foot under the pelvis must come from one subject (Fukuchi's hip adduction
+    is relative to a pelvis whose obliquity was not published; combined with the Dorn pelvis it
+    put the stance foot 4-8 cm lateral to the hip). Pelvis translations
     are the centre-of-mass motion from the total (right + left) GRF; the CoP follows
-    :func:`forefoot_cop`.
+    :func:`forefoot_cop`.  A constant pelvis tilt offset and the mean pelvis height are then
+    fitted so that the CoP lies on the ground during stance (:func:`fit_pelvis_to_ground`).
     """
     curves = pd.read_csv(ref / FUKUCHI_CURVES, sep="\t")
-    mass, height = fukuchi_subject(ref)
+    mass, stature = fukuchi_subject(ref)
     speed = FUKUCHI_SPEEDS[tag]
     stride, stride_estimates = fukuchi_stride_time(curves, tag)
     right, left, stance_end = fukuchi_grf(curves, tag)
@@ -495,15 +589,22 @@ def build_running(ref: Path, tag: str, pelvis_angles: dict[str, np.ndarray], mtp
     table = dict(pelvis_angles)
     for name, (stem, sign) in FUKUCHI_ANGLES.items():
         table[name] = sign * curves[f"{stem}{tag}"].to_numpy()
+    table.update(jog_out_of_plane)
     table["mtp_angle_r"] = np.zeros(N_POINTS)
     table["pelvis_tx"] = speed * t + com[:, 0]
-    table["pelvis_ty"] = pelvis_height + com[:, 1]
+    table["pelvis_ty"] = com[:, 1]
     table["pelvis_tz"] = com[:, 2]
     mismatch = make_periodic(table, PELVIS_ANGLES + LEG_ANGLES)
-    for i, name in enumerate(GRF):
-        table[name] = right[:, i]
-    for i, name in enumerate(COP):
-        table[name] = forefoot_cop(stance_end, mtp)[:, i]
+    smooth = periodic_lowpass(pd.DataFrame({"time": t, **{n: table[n] for n in OUT_OF_PLANE}}),
+                              OUT_OF_PLANE, OUT_OF_PLANE_CUTOFF_HZ)
+    for name in OUT_OF_PLANE:
+        table[name] = smooth[name].to_numpy()
+    cop = forefoot_cop(stance_end, mtp)
+    for i, (f_name, p_name) in enumerate(zip(GRF, COP)):
+        table[f_name], table[p_name] = right[:, i], cop[:, i]
+    d_tilt, height, cop_heights = fit_pelvis_to_ground(fk, table, fit_tilt=True)
+    table["pelvis_tilt"] = table["pelvis_tilt"] + d_tilt
+    table["pelvis_ty"] = table["pelvis_ty"] + height
     table["free_moment_y"] = np.zeros(N_POINTS)
     table["gait_phase"] = PHASE
 
@@ -512,7 +613,9 @@ def build_running(ref: Path, tag: str, pelvis_angles: dict[str, np.ndarray], mtp
         "contact_time_s": stance_end / 100.0 * stride, "stance_end_pct": stance_end,
         "mean_total_fy_bw": float(np.mean(total[:-1, 1])),
         "mean_total_fx_fz_bw": (float(np.mean(total[:-1, 0])), float(np.mean(total[:-1, 2]))),
-        "com_range_m": np.ptp(com, axis=0), "end_mismatch": mismatch, "mass_kg": mass, "height_m": height,
+        "com_range_m": np.ptp(com, axis=0), "pelvis_tilt_offset_deg": d_tilt, "mean_pelvis_height_m": height,
+        "stance_cop_height_range_m": (float(cop_heights.min()), float(cop_heights.max())),
+        "end_mismatch": mismatch, "mass_kg": mass, "height_m": stature,
     }
     meta = {
         "activity": "running",
@@ -520,17 +623,26 @@ def build_running(ref: Path, tag: str, pelvis_angles: dict[str, np.ndarray], mtp
         "stride_time_s": f"{stride:.4f}",
         "subject_mass_kg": f"{mass:g}",
         "cop_frame": "calcn_r",
-        "source": (f"Fukuchi et al. 2017 runner RBDS001 (forefoot striker, {height:.2f} m), mean curves at "
+        "source": (f"Fukuchi et al. 2017 runner RBDS001 (forefoot striker, {stature:.2f} m), mean curves at "
                    f"{speed} m/s; pelvis angles from the Dorn et al. 2012 jog"),
         "origin": ("regifukuchi/BMC-RIC-running-biomechanics RBDS001processed.txt and RBDSinfo.txt; "
                    "aaronsfox/flash-running jog IK (pelvis angles)"),
         "licence": f"Fukuchi data {LICENCE_FUKUCHI}; Dorn data {LICENCE_DORN}",
         "cite": f"{CITE_FUKUCHI}; {CITE_DORN}",
-        "contact_time_s": f"{report['contact_time_s']:.3f} (toe-off at {stance_end:.0f} %)",
+        "contact_time_s": f"{report['contact_time_s']:.4f}",
+        "toe_off_pct": f"{stance_end:.0f}",
         "stride_time_method": "joint power / (joint moment x angular velocity), median of 6 joints",
-        "left_foot_strike_pct": f"{FUKUCHI_LEFT_STRIKE_PCT} (symmetry assumed; used for the pelvis translations)",
+        "left_foot_strike_pct": f"{FUKUCHI_LEFT_STRIKE_PCT}",
+        "left_foot": "GRF shifted by half a cycle (symmetry assumed); used only for the pelvis translations",
         "pelvis_translations": ("centre-of-mass motion from the total GRF integrated twice (Fourier, periodic) "
-                                f"+ speed x time in x + {pelvis_height:g} m in y"),
+                                "+ speed x time in x + mean height fitted for foot-ground contact"),
+        "pelvis_tilt_offset_deg": f"{d_tilt:.2f}",
+        "out_of_plane_leg_angles": "hip_adduction_r, hip_rotation_r, subtalar_angle_r from the Dorn jog (one subject's frontal-plane foot placement)",
+        "pelvis_angles": ("Dorn jog, symmetrised; tilt offset fitted so that the CoP lies on the ground "
+                          "in stance (gait2392 forward kinematics)"),
+        "out_of_plane_filter": (f"{', '.join(OUT_OF_PLANE)} low-passed at {OUT_OF_PLANE_CUTOFF_HZ:g} Hz "
+                                "(periodic, zero lag): skin-marker soft-tissue artefact dominates these "
+                                "angles (Leardini et al. 2005, doi:10.1016/j.gaitpost.2004.05.002)"),
         "cop_model": "forefoot strike, lateral metatarsal heads to hallux, see SOURCES.md",
         "units": UNITS,
     }
@@ -614,7 +726,7 @@ def periodic_lowpass(stride: pd.DataFrame, names: tuple[str, ...], cutoff: float
     return out
 
 
-def analyse_dorn(ref: Path, rel: Path) -> dict:
+def analyse_dorn(fk: ForwardKinematics, ref: Path, rel: Path) -> dict:
     """One right stride of a Dorn trial: cleaned kinematics, events, contact time and speed.
 
     Steps: single-frame outliers removed (:func:`remove_spikes`); stride from foot strike to
@@ -631,7 +743,7 @@ def analyse_dorn(ref: Path, rel: Path) -> dict:
     t = stride.time.to_numpy()
     t0, t1 = t[0], t[-1]
     speed = (stride.pelvis_tx.iloc[-1] - stride.pelvis_tx.iloc[0]) / (t1 - t0)
-    feet = station_paths(GAIT2392, stride, SOLE_POINTS)
+    feet = {name: fk.points_in_ground(stride, "calcn_r", np.array(p)) for name, p in SOLE_POINTS.items()}
     lowest = np.min([p[:, 1] for p in feet.values()], axis=0)
     first_half = t < t0 + 0.5 * (t1 - t0)
     i_min = int(np.argmin(np.where(first_half, lowest, np.inf)))
@@ -654,50 +766,82 @@ def resample_cycle(trial: dict, names: tuple[str, ...]) -> dict[str, np.ndarray]
 
 
 def dorn_pelvis_angles(jog: dict) -> dict[str, np.ndarray]:
-    """Pelvis angles of the Dorn jog stride at 101 points, made periodic [deg]."""
+    """Pelvis angles of the Dorn jog stride at 101 points, periodic and left-right symmetric [deg].
+
+    For a symmetric gait the right half-cycle mirrors the left: tilt(t + T/2) = tilt(t),
+    list(t + T/2) = -list(t), rotation(t + T/2) = -rotation(t).  Tilt keeps its even
+    half-cycle part ``(y(t) + y(t + T/2)) / 2``, list and rotation their odd part
+    ``(y(t) - y(t + T/2)) / 2``; this also removes the trial's mean pelvis yaw and obliquity.
+    """
     angles = resample_cycle(jog, PELVIS_ANGLES)
     make_periodic(angles, PELVIS_ANGLES)
+    half = (N_POINTS - 1) // 2
+    for name, parity in zip(PELVIS_ANGLES, (1.0, -1.0, -1.0)):
+        y = angles[name][:-1]
+        part = 0.5 * (y + parity * np.roll(y, half))
+        angles[name] = np.append(part, part[0])
     return angles
 
 
-def build_sprint(sprint: dict, mtp: np.ndarray, leg_length: float) -> tuple[dict, dict, dict]:
-    """Dorn 9 m/s sprint: measured kinematics, spring-mass GRF, forefoot CoP model."""
+def build_sprint(sprint: dict, mtp: np.ndarray, fk: ForwardKinematics) -> tuple[dict, dict, dict]:
+    """Dorn 9 m/s sprint: measured kinematics, spring-mass GRF, forefoot CoP model.
+
+    The leg length of the spring-mass model is the standing hip-joint-centre height of
+    gait2392; pelvis_ty is shifted so that the CoP lies on the ground during stance with the
+    gait2392 segment lengths (:func:`fit_pelvis_to_ground`, height only).
+    """
     stride, contact, speed = sprint["stride_time_s"], sprint["contact_time_s"], sprint["speed_m_s"]
+    leg_length = float(fk.standing_position("femur_r")[1])
     table = resample_cycle(sprint, tuple(c for c in COORDINATES if c != "mtp_angle_r"))
     table["mtp_angle_r"] = np.zeros(N_POINTS)  # locked at 0 in the upstream IK
     table["pelvis_tx"] = table["pelvis_tx"] - table["pelvis_tx"][0]
     mismatch = make_periodic(table, PERIODIC_COORDINATES)
     table["pelvis_tz"] = table["pelvis_tz"] - np.mean(table["pelvis_tz"])
 
-    t = PHASE / 100.0 * stride
+    params = spring_mass_parameters(speed, contact, DORN_MASS_KG, leg_length, stride_time=stride)
+    # 0 % is where the model force rises through the contact threshold (library-wide foot-strike
+    # definition), a small delay after the model touchdown.
+    delay = contact / np.pi * np.arcsin(CONTACT_THRESHOLD_N / params.peak_force_n)
+    t = PHASE / 100.0 * stride + delay
     grf = stance_grf(t, speed, contact, leg_length, stride_time=stride)
     grf[-1] = grf[0]
-    params = spring_mass_parameters(speed, contact, DORN_MASS_KG, leg_length, stride_time=stride)
-    cop = forefoot_cop(100.0 * contact / stride, mtp)
+    cop = forefoot_cop(100.0 * (contact - delay) / stride, mtp)
     for i, (f_name, p_name) in enumerate(zip(GRF, COP)):
         table[f_name], table[p_name] = grf[:, i], cop[:, i]
     table["free_moment_y"] = np.zeros(N_POINTS)
     table["gait_phase"] = PHASE
+    _, dy, cop_heights = fit_pelvis_to_ground(fk, table, fit_tilt=False)
+    table["pelvis_ty"] = table["pelvis_ty"] + dy
 
     both_feet = grf[:-1, 1] + np.roll(grf[:-1, 1], (N_POINTS - 1) // 2)
     report = {**{k: v for k, v in sprint.items() if k != "stride_kinematics"}, "spring_mass": params,
-              "leg_length_m": leg_length, "mean_total_fy_bw": float(np.mean(both_feet)), "end_mismatch": mismatch}
+              "leg_length_m": leg_length, "threshold_delay_s": delay, "mean_total_fy_bw": float(np.mean(both_feet)),
+              "pelvis_ty_offset_m": dy,
+              "stance_cop_height_range_m": (float(cop_heights.min()), float(cop_heights.max())),
+              "end_mismatch": mismatch}
     meta = {
         "activity": "sprinting",
         "speed_m_s": f"{speed:.4f}",
         "nominal_speed_m_s": "9.0",
         "stride_time_s": f"{stride:.4f}",
-        "subject_mass_kg": f"{DORN_MASS_KG} (inferred from the upstream scaled model)",
+        "subject_mass_kg": f"{DORN_MASS_KG}",
+        "subject_mass_note": "inferred from the upstream scaled model JA1_SCALED_Osim40.osim, see SOURCES.md",
         "cop_frame": "calcn_r",
         "source": "Dorn et al. 2012 runner JA1, 9 m/s sprint: OpenSim IK kinematics; spring-mass GRF model",
         "origin": "aaronsfox/flash-running Dorn2012Data/sprint_ik.mot (reference copy dorn2012_sprint_9ms_ik.mot)",
         "licence": f"Dorn data {LICENCE_DORN}",
         "cite": f"{CITE_DORN}; {CITE_SPRING_MASS}",
-        "foot_strikes_s": f"{sprint['t0']:.3f} {sprint['t1']:.3f} (trial ends; kinematic periodicity check)",
-        "contact_time_s": f"{contact:.4f} (kinematic toe-off at {sprint['toe_off_s']:.4f} s)",
-        "grf_model": (f"spring-mass, sine-wave vertical force, leg-directed fore-aft force; step time = stride/2; "
-                      f"leg length {leg_length:.3f} m; peak {params.peak_force_bw:.3f} BW; "
-                      f"k_leg {params.leg_stiffness / 1000:.1f} kN/m"),
+        "foot_strikes_s": f"{sprint['t0']:.3f} {sprint['t1']:.3f}",
+        "gait_events": ("foot strikes at the trial ends (periodicity search, see SOURCES.md); toe-off when the "
+                        "lowest sole point rises 10 mm (forward kinematics)"),
+        "contact_time_s": f"{contact:.4f}",
+        "toe_off_pct": f"{100 * (contact - delay) / stride:.1f}",
+        "leg_length_m": f"{leg_length:.4f}",
+        "pelvis_ty_offset_m": f"{dy:.4f}",
+        "pelvis_ty": "IK value + pelvis_ty_offset_m, which puts the stance CoP on the ground with gait2392 lengths",
+        "grf_model": ("hipsim.spring_mass: sine-wave vertical force, leg-directed fore-aft force, "
+                      "step time = stride time / 2; 0 % where the model force reaches 20 N"),
+        "leg_stiffness_kn_m": f"{params.leg_stiffness / 1000:.2f}",
         "cop_model": "forefoot strike, lateral metatarsal heads to hallux, see SOURCES.md",
         "units": UNITS,
     }
@@ -730,13 +874,16 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     mtp = mtp_joint_in_calcn(GAIT2392)
-    jog = analyse_dorn(ref, DORN_JOG)
-    sprint = analyse_dorn(ref, DORN_SPRINT)
+    fk = ForwardKinematics(GAIT2392)
+    jog = analyse_dorn(fk, ref, DORN_JOG)
+    sprint = analyse_dorn(fk, ref, DORN_SPRINT)
     pelvis_angles = dorn_pelvis_angles(jog)
+    jog_out_of_plane = resample_cycle(jog, JOG_OUT_OF_PLANE)
+    make_periodic(jog_out_of_plane, JOG_OUT_OF_PLANE)
     builds = {"walking.csv": build_walking(ref)}
     for tag, speed in FUKUCHI_SPEEDS.items():
-        builds[f"running_{speed}.csv"] = build_running(ref, tag, pelvis_angles, mtp, default_pelvis_height(GAIT2392))
-    builds["sprinting_9.0.csv"] = build_sprint(sprint, mtp, standing_hip_height(GAIT2392))
+        builds[f"running_{speed}.csv"] = build_running(ref, tag, pelvis_angles, jog_out_of_plane, mtp, fk)
+    builds["sprinting_9.0.csv"] = build_sprint(sprint, mtp, fk)
 
     for name, (meta, table, report) in builds.items():
         write_library_csv(args.out / name, meta, table)

@@ -246,6 +246,9 @@ def solve_frame(A, b, p, r0, a, max_iter, tol):
             hd = 2.0 if p == 2.0 else p * (p - 1.0) * a[i] ** (p - 2.0)
             hdiag[i] = max(hd, 1e-8)
             x[i] = a[i]
+            # The working set must match the iterate: a damped step leaves a variable that the
+            # previous QP put on a bound strictly inside the box.
+            at_bound[i] = -1 if a[i] <= 0.0 else (1 if a[i] >= 1.0 else 0)
         if pg_max <= tol:
             return STATUS_OK, total
         its = _box_qp(A, c, hdiag, g, a, x, at_bound, 10 * n + 50, 1e-12)
@@ -260,19 +263,17 @@ def solve_frame(A, b, p, r0, a, max_iter, tol):
                 trial[i] = a[i] + t * (x[i] - a[i])
                 decrease += g[i] * (trial[i] - a[i])
             f_trial = _objective(trial, A, b, p, c_half)
-            if f_trial <= f_now + 1e-4 * decrease or decrease >= 0.0:
+            if f_trial <= f_now + 1e-4 * decrease or decrease >= -1e-12 * abs(f_now):
                 accepted = True
                 break
             t *= 0.5
         if not accepted:
             return STATUS_OK if pg_max <= 1e3 * tol else STATUS_MAX_ITER, total
-        moved = 0.0
         for i in range(n):
-            moved = max(moved, abs(trial[i] - a[i]))
             a[i] = trial[i]
         f_now = f_trial
-        if p == 2.0 or moved <= tol:
-            return STATUS_OK, total
+        if p == 2.0 and t == 1.0:
+            return STATUS_OK, total  # the quadratic model is exact; convergence otherwise by pg
     return STATUS_MAX_ITER, total
 
 
