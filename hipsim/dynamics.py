@@ -24,6 +24,7 @@ class InverseDynamics:
         (joint plus muscles), in the pelvis frame
     pelvis_rotation : (n_frame, 3, 3) float, pelvis orientation in ground
     cop_ground : (n_frame, 3) float [m], centre of pressure in ground
+    kinematics : ``(rot, origin, (w, v, o))`` of the frames, as ``forward_kinematics`` returns
     """
 
     q: np.ndarray
@@ -32,6 +33,7 @@ class InverseDynamics:
     hip_force: np.ndarray
     pelvis_rotation: np.ndarray
     cop_ground: np.ndarray
+    kinematics: tuple
 
 
 def trial_coordinates(model, trial, times, nu=0):
@@ -87,5 +89,7 @@ def inverse_dynamics(model, trial):
     pelvis_rot = rot[now, 0]
     femur = model.body_names.index("femur_r")
     hip_force = np.einsum("fji,fj->fi", pelvis_rot, joint_force[:, femur])
+    kinematics = (rot[now], origin[now], (jw[now], jv[now], jo[now]))
     return InverseDynamics(q=q_all[now], qdot=qd_all[now], generalized_force=gen_force,
-                           hip_force=hip_force, pelvis_rotation=pelvis_rot, cop_ground=cop)
+                           hip_force=hip_force, pelvis_rotation=pelvis_rot, cop_ground=cop,
+                           kinematics=kinematics)

@@ -130,7 +130,7 @@ class Model:
         """Indices of coordinate ``names`` in ``coordinate_names``, (len(names),) int."""
         return np.array([self.coordinate_names.index(n) for n in names], dtype=np.int64)
 
-    @property
+    @functools.cached_property
     def body_coord_mask(self):
         """(n_body, n_coord) bool: True where the coordinate moves the body."""
         mask = np.zeros((len(self.body_names), self.n_coord), dtype=np.bool_)
@@ -140,6 +140,12 @@ class Model:
                     if self.func_coord[f] >= 0:
                         mask[b, self.func_coord[f]] = True
         return mask
+
+    @functools.cached_property
+    def path_coordinates(self):
+        """Indices of the leg coordinates (all but the pelvis joint's), (n,) int."""
+        pelvis = {int(self.func_coord[f]) for f in self.joint_func[0] if self.func_coord[f] >= 0}
+        return np.array([k for k in range(self.n_coord) if k not in pelvis], dtype=np.int64)
 
     @property
     def total_leg_mass(self):

@@ -42,13 +42,13 @@ def muscle_group(name):
 
 def path_arrays(model):
     """The path-point arrays of ``model`` in the order the path kernel takes them."""
-    return (model.body_coord_mask, model.muscle_point_start, model.point_body, model.point_location,
+    return (model.body_coord_mask, model.path_coordinates, model.muscle_point_start, model.point_body, model.point_location,
             model.point_type, model.point_coord, model.point_range, model.point_func,
             model.func_type, model.func_coord, model.func_param, model.func_spline,
             model.spline_x, model.spline_coef, model.spline_n, model.coordinate_range)
 
 
-def muscle_geometry(model, q):
+def muscle_geometry(model, q, kinematics=None):
     """Musculotendon lengths, moment arms and hip-crossing directions for each frame.
 
     Parameters
@@ -56,6 +56,9 @@ def muscle_geometry(model, q):
     model : hipsim.model.Model
     q : (n_frame, n_coord) float
         Coordinates in ``model.coordinate_names`` order [rad, m].
+    kinematics : tuple, optional
+        ``(rot, origin, (w, v, o))`` of ``forward_kinematics(model, q, with_jacobian=True)``
+        when the caller already has them.
 
     Returns
     -------
@@ -66,7 +69,7 @@ def muscle_geometry(model, q):
         zero rows for muscles that do not cross the hip.
     """
     q = np.ascontiguousarray(q, dtype=float)
-    rot, origin, jac = forward_kinematics(model, q, with_jacobian=True)
+    rot, origin, jac = kinematics or forward_kinematics(model, q, with_jacobian=True)
     n_frame = q.shape[0]
     length = np.empty((n_frame, model.n_muscle))
     moment_arm = np.empty((n_frame, model.n_muscle, model.n_coord))

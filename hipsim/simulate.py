@@ -63,7 +63,7 @@ def muscle_problem(model, dynamics, strength, physiology):
     Returns length, moment_arm, hip_direction, active, passive (see ``muscle_geometry`` and
     ``force_capacity``), capacity (n_frame, n_dof, n_muscle) [N m] and demand (n_frame, n_dof) [N m].
     """
-    length, moment_arm, hip_direction = muscle_geometry(model, dynamics.q)
+    length, moment_arm, hip_direction = muscle_geometry(model, dynamics.q, dynamics.kinematics)
     velocity = -np.einsum("fmk,fk->fm", moment_arm, dynamics.qdot)
     max_force = model.muscles.max_isometric_force * strength_multipliers(model, strength)
     active, passive = force_capacity(model.muscles, length, velocity, max_force, physiology)

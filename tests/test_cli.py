@@ -89,3 +89,24 @@ def test_console_script_reports_errors_without_traceback(tmp_path):
     result = subprocess.run(exe + ["run", "--set", "bogus.key=1"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.startswith("error: bogus") and "Traceback" not in result.stderr
+
+
+def test_demo_prints_a_summary_and_writes_its_result(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "peak hip contact force [BW]" in out and "running at 3.50 m/s" in out
+    ds = xr.load_dataset(tmp_path / "hipsim-demo" / "result.nc")
+    assert ds.attrs["activity"] == "running" and ds.sizes["frame"] == 101
+
+
+@pytest.mark.parametrize("config", ["walking", "running", "sprinting"])
+def test_shipped_configs_run_from_the_command_line(tmp_path, capsys, config):
+    from conftest import ROOT
+    out = tmp_path / f"{config}.nc"
+    assert main(["run", str(ROOT / "configs" / f"{config}.yaml"), "-o", str(out)]) == 0
+    ds = xr.load_dataset(out)
+    assert ds.attrs["activity"] == config
+    assert np.all(np.isfinite(ds["hip_contact_force"].values))
+    stance = ds["grf"].sel(axis="superior").values > 0.5
+    assert (ds["hip_contact_force"].sel(axis="superior").values[stance] > 0.5).all()

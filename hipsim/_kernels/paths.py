@@ -16,7 +16,7 @@ POINT_CONDITIONAL, POINT_MOVING = 1, 2
 
 
 @njit
-def muscle_paths(q, rot, origin, jac_w, jac_v, jac_o, body_coord_mask, muscle_point_start,
+def muscle_paths(q, rot, origin, jac_w, jac_v, jac_o, body_coord_mask, path_coords, muscle_point_start,
                  point_body, point_location, point_type, point_coord, point_range, point_func,
                  func_type, func_coord, func_param, func_spline, spline_x, spline_coef, spline_n,
                  coord_range, length, moment_arm, hip_direction):
@@ -27,6 +27,9 @@ def muscle_paths(q, rot, origin, jac_w, jac_v, jac_o, body_coord_mask, muscle_po
     q : (n_coord,) float
     rot, origin, jac_w, jac_v, jac_o : outputs of ``chain_pose`` for ``q``.
     body_coord_mask : (n_body, n_coord) bool
+    path_coords : (n_path_coord,) int
+        Coordinates whose moment arms are wanted (those of the pelvis are zero by symmetry:
+        moving the whole model does not change a length); the other columns stay zero.
     coord_range : (n_coord, 2) float, coordinate limits (moving points clamp to them)
     length : (n_muscle,) float, out [m]
     moment_arm : (n_muscle, n_coord) float, out [m]
@@ -83,7 +86,8 @@ def muscle_paths(q, rot, origin, jac_w, jac_v, jac_o, body_coord_mask, muscle_po
                 loc[2] = point_location[p, 2]
             for i in range(3):
                 pos[i] = origin[b, i] + rot[b, i, 0] * loc[0] + rot[b, i, 1] * loc[1] + rot[b, i, 2] * loc[2]
-            for k in range(n_coord):
+            for kk in range(path_coords.shape[0]):
+                k = path_coords[kk]
                 if body_coord_mask[b, k]:
                     rx = pos[0] - jac_o[k, 0]
                     ry = pos[1] - jac_o[k, 1]
@@ -104,7 +108,8 @@ def muscle_paths(q, rot, origin, jac_w, jac_v, jac_o, body_coord_mask, muscle_po
                     for i in range(3):
                         seg[i] /= seg_len
                 total += seg_len
-                for k in range(n_coord):
+                for kk in range(path_coords.shape[0]):
+                    k = path_coords[kk]
                     moment_arm[m, k] -= (seg[0] * (dpos[k, 0] - dprev[k, 0]) + seg[1] * (dpos[k, 1] - dprev[k, 1])
                                          + seg[2] * (dpos[k, 2] - dprev[k, 2]))
                 # Force on the distal side of the hip points from the distal point to the pelvis point.
@@ -126,14 +131,14 @@ def muscle_paths(q, rot, origin, jac_w, jac_v, jac_o, body_coord_mask, muscle_po
 
 
 @njit
-def muscle_paths_frames(q, rot, origin, jac_w, jac_v, jac_o, body_coord_mask, muscle_point_start,
+def muscle_paths_frames(q, rot, origin, jac_w, jac_v, jac_o, body_coord_mask, path_coords, muscle_point_start,
                         point_body, point_location, point_type, point_coord, point_range, point_func,
                         func_type, func_coord, func_param, func_spline, spline_x, spline_coef,
                         spline_n, coord_range, length, moment_arm, hip_direction):
     """:func:`muscle_paths` for every frame (leading axis of every per-frame array)."""
     for i in range(q.shape[0]):
         muscle_paths(q[i], rot[i], origin[i], jac_w[i], jac_v[i], jac_o[i], body_coord_mask,
-                     muscle_point_start, point_body, point_location, point_type, point_coord,
+                     path_coords, muscle_point_start, point_body, point_location, point_type, point_coord,
                      point_range, point_func, func_type, func_coord, func_param, func_spline,
                      spline_x, spline_coef, spline_n, coord_range, length[i], moment_arm[i],
                      hip_direction[i])
