@@ -133,8 +133,14 @@ def cmd_validate(args):
     root = Path(__file__).resolve().parent.parent / "validation"
     if not (root / "run_all.py").is_file():
         raise InputError("validation", "the validation suite ships with the source tree, not the package")
+    saved = sys.argv
     sys.argv = ["run_all.py", "-o", args.output_dir]
-    runpy.run_path(str(root / "run_all.py"), run_name="__main__")
+    try:
+        runpy.run_path(str(root / "run_all.py"), run_name="__main__")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = saved
     return 0
 
 

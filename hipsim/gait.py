@@ -25,7 +25,8 @@ LIBRARY = {
     "running": {2.5: "running_2.5.csv", 3.5: "running_3.5.csv", 4.5: "running_4.5.csv"},
     "sprinting": {None: "sprinting_9.0.csv"},
 }
-#: Single-trial activities accept speeds within this fraction of the trial's own speed.
+#: Single-trial activities accept speeds within this fraction of the trial's measured (and
+#: nominal, e.g. the "9 m/s" sprint measured at 9.52 m/s) speed; the trial is used as recorded.
 SINGLE_TRIAL_TOLERANCE = 0.05
 
 COORDINATE_COLUMNS = ("pelvis_tilt", "pelvis_list", "pelvis_rotation", "pelvis_tx", "pelvis_ty",
@@ -99,6 +100,7 @@ def _library_curves(name):
     curves = {c: data[:, i] for i, c in enumerate(columns)}
     return {
         "speed": float(meta["speed_m_s"]),
+        "nominal_speed": float(meta.get("nominal_speed_m_s", meta["speed_m_s"])),
         "stride_time": float(meta["stride_time_s"]),
         "cop_frame": meta.get("cop_frame", "ground"),
         "source": meta.get("source", name),
@@ -120,9 +122,11 @@ def _blend(a, b, w):
 def supported_speeds(kind):
     """(lowest, highest) supported speed of an activity [m/s]."""
     table = LIBRARY[kind]
-    speeds = sorted(s if s is not None else _library_curves(f)["speed"] for s, f in table.items())
-    if len(speeds) == 1:
-        return speeds[0] * (1 - SINGLE_TRIAL_TOLERANCE), speeds[0] * (1 + SINGLE_TRIAL_TOLERANCE)
+    if len(table) == 1:
+        trial = _library_curves(next(iter(table.values())))
+        lo, hi = sorted((trial["speed"], trial["nominal_speed"]))
+        return lo * (1 - SINGLE_TRIAL_TOLERANCE), hi * (1 + SINGLE_TRIAL_TOLERANCE)
+    speeds = sorted(table)
     return speeds[0], speeds[-1]
 
 

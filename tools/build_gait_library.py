@@ -57,6 +57,7 @@ WALK_KINEMATICS = Path("opensim/gait2392_walk_SO_JR/subject01_walk1_Kinematics.s
 WALK_GRF = Path("opensim/gait2392_walk_SO_JR/subject01_walk1_grf.mot")
 WALK_MODEL = Path("opensim/gait2392_walk_SO_JR/subject01_simbody_adjusted_StaticOp.osim")
 WALK_MASS_KG = 72.6  # reference README
+WALK_COORDINATE_CUTOFF_HZ = 6.0  # periodic zero-lag low-pass of the walking coordinates
 WALK_GRF_CHECK_HZ = 20.0  # GRF content above this frequency is measured before deciding to filter
 
 # Fukuchi et al. (2017) runner RBDS001: 101-point mean curves per speed.
@@ -457,6 +458,12 @@ def build_walking(ref: Path) -> tuple[dict, dict, dict]:
     mismatch = treadmill_to_overground(table, t - t0, belt)
     table["gait_phase"] = PHASE
     speed = (table["pelvis_tx"][-1] - table["pelvis_tx"][0]) / stride
+    # OpenSim's inverse-dynamics cut-off; also blends the seam between 100 % and 0 %, whose
+    # end-ramp correction leaves a kink that reads as a one-frame acceleration spike.
+    smooth = periodic_lowpass(pd.DataFrame({"time": t, **{n: table[n] for n in COORDINATES}}),
+                              COORDINATES, WALK_COORDINATE_CUTOFF_HZ)
+    for name in COORDINATES:
+        table[name] = smooth[name].to_numpy()
     loaded = table["grf_y"] * body_weight > CONTACT_THRESHOLD_N
     cop_local = cop_in_body(ref / WALK_MODEL, table, "calcn_r")
     for i, name in enumerate(COP):
@@ -496,7 +503,8 @@ def build_walking(ref: Path) -> tuple[dict, dict, dict]:
         "treadmill_belt_speed_m_s": f"{belt:.4f}",
         "treadmill": "belt speed x time added to pelvis_tx and cop_x (overground frame)",
         "units": UNITS,
-        "processing": ("linear interpolation of the 1 kHz kinematics and 600 Hz GRF to 101 points, no filtering; "
+        "processing": ("linear interpolation of the 1 kHz kinematics and 600 Hz GRF to 101 points; coordinates "
+                       f"low-passed at {WALK_COORDINATE_CUTOFF_HZ:g} Hz (periodic, zero lag), GRF unfiltered; "
                        "treadmill to overground frame; periodic coordinates end-ramp corrected; see SOURCES.md"),
     }
     return meta, table, report

@@ -276,6 +276,25 @@ def direction_angles(force_lat_ant_sup):
     return frontal, sagittal
 
 
+# ----------------------------------------------------------------------------- misc
+class quiet_stdout:
+    """Silence writes to file descriptor 1 (OpenSim's C++ code prints model summaries there)."""
+
+    def __enter__(self):
+        import sys
+        sys.stdout.flush()
+        self._saved = os.dup(1)
+        self._null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(self._null, 1)
+        return self
+
+    def __exit__(self, *exc):
+        os.dup2(self._saved, 1)
+        os.close(self._saved)
+        os.close(self._null)
+        return False
+
+
 # ----------------------------------------------------------------------------- figures
 def new_figure(*args, **kwargs):
     import matplotlib

@@ -134,8 +134,9 @@ def _opensim_on_library(rows):
         osim.Logger.setLevelString("error")
     except AttributeError:
         pass
-    model = osim.Model(str(DEFAULT_MODEL))
-    model.initSystem()
+    with C.quiet_stdout():
+        model = osim.Model(str(DEFAULT_MODEL))
+        model.initSystem()
     coords = [model.getCoordinateSet().get(i).getName() for i in range(model.getCoordinateSet().getSize())]
     translational = ("pelvis_tx", "pelvis_ty", "pelvis_tz")
     with tempfile.TemporaryDirectory() as tmp:
@@ -177,7 +178,8 @@ def _opensim_on_library(rows):
         excluded = osim.ArrayStr()
         excluded.append("Muscles")
         tool.setExcludedForces(excluded)
-        tool.run()
+        with C.quiet_stdout():
+            tool.run()
         table = osim.TimeSeriesTable(f"{tmp}/id.sto")
         t_os = np.array(table.getIndependentColumn())
         out = {c: table.getDependentColumn(c + "_moment").to_numpy() for c in COORDS}

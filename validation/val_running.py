@@ -74,6 +74,7 @@ def run(outdir):
     FINDINGS.clear()
     rows = []
     data = {}
+    worst_info = {}
     for kind, speed in CASES:
         tag = f"{kind} {speed:g} m/s" if speed is not None else f"{kind} (library speed)"
         try:
@@ -106,7 +107,12 @@ def run(outdir):
         flagged_stance = int(np.count_nonzero(ds["solver_status"].values[stance] != 0))
         reserve = float(np.abs(ds["reserve_moment"].values).max())
         ap, ml, height = _diagnostics(run_)
+        reserves = np.hstack([ds["reserve_moment"].values, ds["reserve_moment_distal"].values])
+        worst = int(np.argmax(np.abs(reserves).max(axis=1)))
+        saturated = sorted({str(m).replace("_r", "") for m, a in
+                            zip(ds["muscle"].values, ds["muscle_activation"].values[worst]) if a > 0.99})
         data[tag] = (phase, bw, pct_stance, stance, contact_pct)
+        worst_info[tag] = (flagged_stance, reserves[worst], saturated)
         rows += [
             C.row(f"{tag}: peak HCF in stance", f"{bw[i_pk]:.2f} BW at {phase[i_pk]:.0f} %GC = "
                   f"{pct_stance[i_pk]:.0f} % of stance (contact {contact_pct:.0f} %GC, "
@@ -124,6 +130,10 @@ def run(outdir):
             C.row(f"{tag}: frames flagged by the solver (all / stance); largest hip reserve",
                   f"{flagged} / {flagged_stance} of {len(phase)}; {reserve:.0f} N m",
                   "report (OpenSim Hamner run: 18 of 91 failed)", "-", None),
+            C.row(f"{tag}: worst frame ({phase[worst]:.0f} %GC): reserve hip flex/add/rot, knee, ankle; "
+                  f"muscles at full activation",
+                  " / ".join(f"{x:.0f}" for x in reserves[worst]) + " N m; " + ", ".join(saturated),
+                  "report", "-", None),
         ]
 
     right, left = _hamner()
@@ -163,6 +173,19 @@ def run(outdir):
         f"exploratory Hamner run here peaks at {left[:, 2].max():.1f} BW (left cycle), with 18 of 91 "
         f"frames failing. There is no running target band in TARGETS.md, so these rows are reported "
         f"without pass/fail. Literature checked: {lit}.")
+    if worst_info:
+        lines = "; ".join(f"{tag}: {n} stance frames; at the worst frame the reserves carry "
+                          f"{r[1]:+.0f} N m about hip adduction and {r[0]:+.0f} N m about hip flexion "
+                          f"(negative = abduction / extension)" for tag, (n, r, sat) in worst_info.items())
+        FINDINGS.append(
+            "Muscle capacity. In mid-stance of every running cycle the generic gait2392 muscles cannot "
+            "supply the net hip moments: gluteus medius, minimus and maximus reach full activation (at "
+            "higher speeds also the hamstrings, vasti and plantarflexors; see the worst-frame rows) "
+            f"and the reserve actuators carry the rest ({lines}). The HCF of those frames is therefore a lower bound: the missing abductor "
+            "and extensor force would add roughly its moment divided by the muscles' 4-6 cm moment "
+            "arms to the joint force. gait2392's strengths were set for walking; running studies use "
+            "stronger models (e.g. Hamner 2010, Rajagopal 2016) or scale maximum isometric forces. "
+            "Nothing was changed here (the strength.* multipliers are the user's lever).")
     FINDINGS.append(
         "Reading the running numbers: the stance HCF follows the hip extensor/abductor demand set by "
         "where the foot and centre of pressure sit relative to the hip (the diagnostic row); the "
@@ -171,6 +194,7 @@ def run(outdir):
         "lever arms are only as good as that assembly (see the Fukuchi moment comparison in the "
         "inverse-dynamics section). Frames flagged by the solver mark where the muscles could not "
         "balance the net moments and the reserves took over; those frames' HCF is a lower bound of "
-        "what the muscles would need. Large swing-phase forces come from the hip flexors and "
-        "extensors decelerating the leg; they depend on the second derivative of the library angles.")
+        "what the muscles would need. Swing-phase forces come from the hip flexors and extensors "
+        "accelerating and decelerating the leg, so they follow the second derivative of the library "
+        "angles.")
     return rows
