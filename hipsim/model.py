@@ -3,7 +3,16 @@
 The shipped model is OpenSim's gait2392 (Delp et al. 1990, IEEE TBME 37:757,
 doi:10.1109/10.102791; Thelen 2003 muscles; CC BY 3.0, see ``hipsim/data/models/README.md``).
 Only the pelvis and the right-leg chain (pelvis, femur_r, tibia_r, talus_r, calcn_r, toes_r)
-are kept, with the muscles whose path lies entirely on those bodies.
+are kept, plus a patella_r branch off the femur where the model has one (Rajagopal et al. 2016,
+IEEE TBME 63:2068, doi:10.1109/TBME.2016.2586891, with the Lai et al. 2017 and Uhlrich et al.
+2022 updates in RajagopalLaiUhlrich2023), with the muscles whose path lies entirely on those bodies.
+
+Joints: CustomJoint and PinJoint (a rotation about the joint frames' Z axis, mapped onto the
+CustomJoint representation). Coordinates driven by a CoordinateCouplerConstraint
+(``knee_angle_r_beta`` of the patellofemoral joint) become *dependent coordinates*: appended after
+the independent ones in an extended coordinate vector, their value the coupler function of the
+independent coordinate; moment arms and generalized forces are folded back by the chain rule.
+Path wrapping: WrapCylinder objects referenced by the muscles' PathWrapSets.
 
 Everything is packed into flat numpy arrays so that the numba kernels in
 ``hipsim._kernels`` can evaluate kinematics and muscle paths without Python objects.
@@ -26,6 +35,8 @@ DEFAULT_MODEL = DATA_DIR / "models" / "gait2392_thelen2003muscle.osim"
 
 #: Body names of the chain, root first; each body's parent is the one before it.
 CHAIN_BODIES = ("pelvis", "femur_r", "tibia_r", "talus_r", "calcn_r", "toes_r")
+#: Bodies kept as branches off the chain when the model has them, with their parent body.
+BRANCH_BODIES = (("patella_r", "femur_r"),)
 
 #: The coordinates static optimization balances (hip, knee, ankle).
 ACTUATED_COORDINATES = ("hip_flexion_r", "hip_adduction_r", "hip_rotation_r",
@@ -35,7 +46,7 @@ ACTUATED_COORDINATES = ("hip_flexion_r", "hip_adduction_r", "hip_rotation_r",
 #: "Gait 2392 and 2354 Models": about 1.8 m and 75.16 kg); the subject is scaled from these.
 DEFAULT_MODEL_HEIGHT_M = 1.80
 
-FUNC_CONSTANT, FUNC_LINEAR, FUNC_SPLINE = 0, 1, 2
+FUNC_CONSTANT, FUNC_LINEAR, FUNC_SPLINE, FUNC_POLY = 0, 1, 2, 3
 POINT_FIXED, POINT_CONDITIONAL, POINT_MOVING = 0, 1, 2
 
 # Trunk muscles that gait2392 names with an _r suffix but attaches to the torso.
@@ -45,7 +56,13 @@ _NOT_LEG = ("ercspn_r", "intobl_r", "extobl_r")
 @dataclass(frozen=True)
 class MuscleParameters:
     """Hill-type parameters of each muscle, shape (n_muscle,) each (Thelen 2003,
-    J Biomech Eng 125:70, doi:10.1115/1.1531112)."""
+    J Biomech Eng 125:70, doi:10.1115/1.1531112).
+
+    For Millard2012EquilibriumMuscle models (Millard et al. 2013, J Biomech Eng 135:021005,
+    doi:10.1115/1.4023390) the five common parameters are read and the Thelen curve shapes
+    keep their defaults, except ``fv_flen`` from ``max_eccentric_velocity_force_multiplier``;
+    see ``_parse_muscles``.
+    """
 
     max_isometric_force: np.ndarray      # [N]
     optimal_fiber_length: np.ndarray     # [m]
@@ -66,9 +83,11 @@ class Model:
     Attributes
     ----------
     body_names : tuple[str]
-        ``CHAIN_BODIES``; body ``b``'s parent is ``b - 1`` (the pelvis's is ground).
+        ``CHAIN_BODIES`` (body ``b``'s parent is ``b - 1``, the pelvis's is ground), then any
+        ``BRANCH_BODIES`` the model has (parent in ``body_parent``).
     coordinate_names : tuple[str]
-        All coordinates of the chain's joints, (n_coord,).
+        The independent coordinates of the kept joints, (n_coord,); coupled (dependent)
+        coordinates are in ``dependent_names``.
     coordinate_range : (n_coord, 2) float
         Each coordinate's range in the model file [rad or m].
     joint_parent_offset : (n_body, 4, 4) float
@@ -87,6 +106,21 @@ class Model:
         [kg m^2] about the centre of mass, in the body frame.
     point_* : path points of all muscles, concatenated; ``muscle_point_start`` (n_muscle + 1,)
         gives each muscle's slice.
+    body_parent : (n_body,) int
+        Parent body index of each body (-1 for the pelvis, whose parent is ground). The first
+        ``len(CHAIN_BODIES)`` bodies form the chain (parent ``b - 1``); branch bodies follow.
+    dependent_func : (n_dep,) int
+        Function (reading an independent coordinate) giving each dependent coordinate; the
+        dependent coordinate ``d`` has extended index ``n_coord + d`` in ``func_coord``.
+    dependent_names : tuple[str], (n_dep,)
+    wrap_body : (n_wrap,) int; wrap_rotation : (n_wrap, 3, 3); wrap_translation : (n_wrap, 3) [m]
+        WrapCylinder frames in their bodies (cylinder axis = frame z, centred on the origin).
+    wrap_radius, wrap_length : (n_wrap,) float [m]
+    wrap_axis, wrap_sign : (n_wrap,) int, quadrant restriction (``'-x'`` -> axis 0, sign -1;
+        sign 0 = ``'all'``).
+    muscle_wrap_start : (n_muscle + 1,) int, each muscle's slice of ``pathwrap_*``
+    pathwrap_object : (n_pathwrap,) int, wrap object of each PathWrap, in PathWrapSet order
+    pathwrap_range : (n_pathwrap, 2) int, 1-based first/last path point (-1: path end)
     """
 
     source: str
@@ -117,10 +151,42 @@ class Model:
     point_func: np.ndarray
     muscles: MuscleParameters
     gravity: np.ndarray = field(default_factory=lambda: np.array([0.0, -9.80665, 0.0]))
+    body_parent: np.ndarray = field(default_factory=lambda: np.arange(len(CHAIN_BODIES)) - 1)
+    dependent_func: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    dependent_names: tuple = ()
+    wrap_body: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    wrap_rotation: np.ndarray = field(default_factory=lambda: np.zeros((0, 3, 3)))
+    wrap_translation: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    wrap_radius: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    wrap_length: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    wrap_axis: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    wrap_sign: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    muscle_wrap_start: np.ndarray = None
+    pathwrap_object: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    pathwrap_range: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+
+    def __post_init__(self):
+        if self.muscle_wrap_start is None:
+            object.__setattr__(self, "muscle_wrap_start",
+                               np.zeros(len(self.muscle_names) + 1, dtype=np.int64))
 
     @property
     def n_coord(self):
         return len(self.coordinate_names)
+
+    @property
+    def n_dependent(self):
+        return len(self.dependent_func)
+
+    @property
+    def n_ext(self):
+        """Length of the extended coordinate vector (independent then dependent coordinates)."""
+        return self.n_coord + len(self.dependent_func)
+
+    @property
+    def n_chain(self):
+        """Number of chain bodies (the rest are branches; inverse dynamics treats them as massless)."""
+        return len(CHAIN_BODIES)
 
     @property
     def n_muscle(self):
@@ -132,20 +198,23 @@ class Model:
 
     @functools.cached_property
     def body_coord_mask(self):
-        """(n_body, n_coord) bool: True where the coordinate moves the body."""
-        mask = np.zeros((len(self.body_names), self.n_coord), dtype=np.bool_)
+        """(n_body, n_ext) bool: True where the (extended) coordinate moves the body."""
+        mask = np.zeros((len(self.body_names), self.n_ext), dtype=np.bool_)
         for b in range(len(self.body_names)):
-            for j in range(b + 1):
+            j = b
+            while j >= 0:
                 for f in self.joint_func[j]:
                     if self.func_coord[f] >= 0:
                         mask[b, self.func_coord[f]] = True
+                j = int(self.body_parent[j])
         return mask
 
     @functools.cached_property
     def path_coordinates(self):
-        """Indices of the leg coordinates (all but the pelvis joint's), (n,) int."""
+        """Indices of the leg coordinates (all but the pelvis joint's) in the extended coordinate
+        vector, (n,) int."""
         pelvis = {int(self.func_coord[f]) for f in self.joint_func[0] if self.func_coord[f] >= 0}
-        return np.array([k for k in range(self.n_coord) if k not in pelvis], dtype=np.int64)
+        return np.array([k for k in range(self.n_ext) if k not in pelvis], dtype=np.int64)
 
     @property
     def total_leg_mass(self):
@@ -234,8 +303,12 @@ def simm_spline_coefficients(x, y):
 
 
 class _FunctionTable:
-    """Collects OpenSim Functions (Constant, LinearFunction, SimmSpline, MultiplierFunction)
-    into flat arrays."""
+    """Collects OpenSim Functions (Constant, LinearFunction, SimmSpline, PolynomialFunction,
+    MultiplierFunction) into flat arrays.
+
+    A PolynomialFunction's coefficients (highest order first) are stored in the spline tables:
+    ``spline_x[s, :n]`` holds them and ``spline_n[s]`` their number.
+    """
 
     def __init__(self, where):
         self.where = where
@@ -269,9 +342,15 @@ class _FunctionTable:
                 raise InputError(self.where, f"SimmSpline <{node.get('name')}> has bad knots")
             spline = len(self.splines)
             self.splines.append((xs, simm_spline_coefficients(xs, ys)))
+        elif tag == "PolynomialFunction":
+            kind = FUNC_POLY
+            coefs = _text_floats(_child(node, "coefficients", self.where), self.where) * scale
+            spline = len(self.splines)
+            self.splines.append((coefs, np.zeros((len(coefs), 4))))
         else:
             raise InputError(self.where, f"unsupported function type <{tag}> "
-                                         "(supported: Constant, LinearFunction, SimmSpline, MultiplierFunction)")
+                                         "(supported: Constant, LinearFunction, SimmSpline, PolynomialFunction, "
+                                         "MultiplierFunction)")
         if kind != FUNC_CONSTANT and coord_index < 0:
             raise InputError(self.where, f"function <{tag}> is not tied to a coordinate of the leg")
         self.type.append(kind)
@@ -313,13 +392,32 @@ def _frame_body(path):
     return path.strip().rstrip("/").split("/")[-1]
 
 
+def _quadrant(text, where, name):
+    """OpenSim WrapObject quadrant -> (axis, sign); 'all' -> (0, 0)."""
+    q = (text or "all").strip().lower()
+    if q in ("all", "unassigned", ""):
+        return 0, 0
+    sign = -1 if q.startswith("-") else 1
+    axis = q.lstrip("+-")
+    if axis not in ("x", "y", "z"):
+        raise InputError(where, f"wrap object {name}: bad quadrant {text!r}")
+    return "xyz".index(axis), sign
+
+
+def _pin_axes():
+    """The six transform axes of a PinJoint in CustomJoint form: rotation about F's z axis by the
+    coordinate, everything else zero."""
+    return [((0.0, 0.0, 1.0), True), ((1.0, 0.0, 0.0), False), ((0.0, 1.0, 0.0), False),
+            ((1.0, 0.0, 0.0), False), ((0.0, 1.0, 0.0), False), ((0.0, 0.0, 1.0), False)]
+
+
 def parse_osim(path):
     """Parse an OpenSim 4 model file into a :class:`Model` (right leg only).
 
     Parameters
     ----------
     path : str or Path
-        ``.osim`` XML (OpenSimDocument Version >= 30000 with CustomJoints).
+        ``.osim`` XML (OpenSimDocument Version >= 30000 with CustomJoints and PinJoints).
 
     Raises
     ------
@@ -348,28 +446,57 @@ def parse_osim(path):
         parent_frame = _child(joint, "socket_parent_frame", where).text.strip()
         child_body = _frame_body(frames[child_frame].find("socket_parent").text) \
             if child_frame in frames else _frame_body(child_frame)
-        joints[child_body] = (joint, frames, parent_frame, child_frame)
+        parent_body = _frame_body(frames[parent_frame].find("socket_parent").text) \
+            if parent_frame in frames else _frame_body(parent_frame)
+        joints[child_body] = (joint, frames, parent_frame, child_frame, parent_body)
 
-    coord_names, coord_ranges = [], []
-    for body in CHAIN_BODIES:
+    body_list = list(CHAIN_BODIES)
+    parents = [("ground" if b == 0 else CHAIN_BODIES[b - 1]) for b in range(len(CHAIN_BODIES))]
+    for branch, parent in BRANCH_BODIES:
+        if branch in bodies and branch in joints and joints[branch][4] == parent:
+            body_list.append(branch)
+            parents.append(parent)
+
+    # Coordinate couplers: dependent coordinate -> (independent name, function node, scale).
+    couplers = {}
+    constraints = model_node.find("ConstraintSet/objects")
+    for con in (constraints if constraints is not None else []):
+        if con.tag != "CoordinateCouplerConstraint":
+            continue
+        if (con.findtext("isEnforced") or "true").strip().lower() in ("false", "0"):
+            continue
+        indep = (con.findtext("independent_coordinate_names") or "").split()
+        fnode = _child(con, "coupled_coordinates_function", where)
+        if len(indep) != 1 or len(fnode) != 1:
+            raise InputError(where, f"{con.get('name')}: only single-coordinate couplers are supported")
+        couplers[con.findtext("dependent_coordinate_name").strip()] = (
+            indep[0], fnode[0], float(con.findtext("scale_factor") or 1.0))
+
+    coord_names, coord_ranges, dep_names = [], [], []
+    for body in body_list:
         if body not in joints:
             raise InputError(where, f"no joint moves body {body}")
         joint = joints[body][0]
-        if joint.tag != "CustomJoint":
+        if joint.tag not in ("CustomJoint", "PinJoint"):
             raise InputError(where, f"joint {joint.get('name')} is a {joint.tag}; "
-                                    "only CustomJoint is supported")
+                                    "only CustomJoint and PinJoint are supported")
         for coord in joint.iter("Coordinate"):
-            coord_names.append(coord.get("name"))
-            coord_ranges.append(_text_floats(_child(coord, "range", where), where)[:2])
+            if coord.get("name") in couplers:
+                dep_names.append(coord.get("name"))
+            else:
+                coord_names.append(coord.get("name"))
+                coord_ranges.append(_text_floats(_child(coord, "range", where), where)[:2])
+    ext_names = coord_names + dep_names
 
     funcs = _FunctionTable(where)
-    n_body = len(CHAIN_BODIES)
+    n_body = len(body_list)
     parent_offset = np.zeros((n_body, 4, 4))
     child_offset = np.zeros((n_body, 4, 4))
     joint_axis = np.zeros((n_body, 6, 3))
     joint_func = np.zeros((n_body, 6), dtype=np.int64)
-    for b, body in enumerate(CHAIN_BODIES):
-        joint, frames, parent_frame, child_frame = joints[body]
+    body_parent = np.array([-1 if p == "ground" else body_list.index(p) for p in parents], np.int64)
+    for b, body in enumerate(body_list):
+        joint, frames, parent_frame, child_frame, parent_body = joints[body]
         for target, name in ((parent_offset, parent_frame), (child_offset, child_frame)):
             if name in frames:
                 frame = frames[name]
@@ -377,12 +504,23 @@ def parse_osim(path):
                                        _text_floats(_child(frame, "orientation", where), where))
             else:
                 target[b] = np.eye(4)
-        expected_parent = "ground" if b == 0 else CHAIN_BODIES[b - 1]
-        parent_body = _frame_body(frames[parent_frame].find("socket_parent").text) \
-            if parent_frame in frames else _frame_body(parent_frame)
-        if parent_body != expected_parent:
+        if parent_body != parents[b]:
             raise InputError(where, f"joint {joint.get('name')} connects {parent_body} to {body}; "
-                                    f"expected parent {expected_parent}")
+                                    f"expected parent {parents[b]}")
+        if joint.tag == "PinJoint":
+            coords = [c.get("name") for c in joint.iter("Coordinate")]
+            if len(coords) != 1:
+                raise InputError(where, f"PinJoint {joint.get('name')} needs one coordinate")
+            ci = ext_names.index(coords[0])
+            for k, (axis, moving) in enumerate(_pin_axes()):
+                joint_axis[b, k] = axis
+                if moving:
+                    joint_func[b, k] = funcs.add(ET.fromstring(
+                        "<LinearFunction><coefficients>1 0</coefficients></LinearFunction>"), ci)
+                else:
+                    joint_func[b, k] = funcs.add(ET.fromstring(
+                        "<Constant><value>0</value></Constant>"), -1)
+            continue
         axes = _child(joint, "SpatialTransform", where).findall("TransformAxis")
         if len(axes) != 6:
             raise InputError(where, f"joint {joint.get('name')} does not have 6 transform axes")
@@ -392,26 +530,69 @@ def parse_osim(path):
             coords = (axis_node.findtext("coordinates") or "").split()
             if len(coords) > 1:
                 raise InputError(where, f"{joint.get('name')}: multi-coordinate functions unsupported")
-            ci = coord_names.index(coords[0]) if coords else -1
+            ci = ext_names.index(coords[0]) if coords else -1
             joint_func[b, k] = funcs.add(_function_node(axis_node, where), ci)
 
-    body_mass = np.array([float(_child(bodies[b], "mass", where).text) for b in CHAIN_BODIES])
+    dependent_func = []
+    for name in dep_names:
+        indep, fnode, scale = couplers[name]
+        if indep not in coord_names:
+            raise InputError(where, f"coupler of {name} reads {indep!r}, not a coordinate of the leg")
+        dependent_func.append(funcs.add(fnode, coord_names.index(indep), scale))
+
+    body_mass = np.array([float(_child(bodies[b], "mass", where).text) for b in body_list])
     body_com = np.array([_text_floats(_child(bodies[b], "mass_center", where), where)
-                         for b in CHAIN_BODIES])
+                         for b in body_list])
     body_inertia = np.zeros((n_body, 3, 3))
-    for b, body in enumerate(CHAIN_BODIES):
+    for b, body in enumerate(body_list):
         ixx, iyy, izz, ixy, ixz, iyz = _text_floats(_child(bodies[body], "inertia", where), where)
         body_inertia[b] = [[ixx, ixy, ixz], [ixy, iyy, iyz], [ixz, iyz, izz]]
 
-    muscles = _parse_muscles(model_node, coord_names, funcs, where)
+    wraps = _parse_wrap_objects(bodies, body_list, where)
+    muscles = _parse_muscles(model_node, body_list, ext_names, funcs, wraps, where)
     gravity_node = model_node.find("gravity")
     gravity = _text_floats(gravity_node, where) if gravity_node is not None else np.array([0, -9.80665, 0])
-    return Model(source=where, body_names=CHAIN_BODIES, coordinate_names=tuple(coord_names),
+    used = sorted((w for w in wraps.values() if "index" in w), key=lambda w: w["index"])
+    wrap_arrays = dict(
+        wrap_body=np.array([w["body"] for w in used], np.int64),
+        wrap_rotation=np.array([w["rotation"] for w in used], float).reshape(-1, 3, 3),
+        wrap_translation=np.array([w["translation"] for w in used], float).reshape(-1, 3),
+        wrap_radius=np.array([w["radius"] for w in used], float),
+        wrap_length=np.array([w["length"] for w in used], float),
+        wrap_axis=np.array([w["axis"] for w in used], np.int64),
+        wrap_sign=np.array([w["sign"] for w in used], np.int64))
+    return Model(source=where, body_names=tuple(body_list), coordinate_names=tuple(coord_names),
                  coordinate_range=np.array(coord_ranges, float),
                  joint_parent_offset=parent_offset, joint_child_offset=child_offset,
                  joint_axis=joint_axis, joint_func=joint_func, body_mass=body_mass,
                  body_com=body_com, body_inertia=body_inertia, gravity=gravity,
-                 **funcs.arrays(), **muscles)
+                 body_parent=body_parent, dependent_func=np.array(dependent_func, np.int64),
+                 dependent_names=tuple(dep_names), **wrap_arrays, **funcs.arrays(), **muscles)
+
+
+def _parse_wrap_objects(bodies, body_list, where):
+    """WrapCylinders on the kept bodies, by name, in body then file order (dict of dicts).
+    Other wrap-object types are recorded as unsupported so that a muscle using one fails clearly."""
+    wraps = {}
+    for b, body in enumerate(body_list):
+        for node in bodies[body].iter():
+            if not node.tag.startswith("Wrap") or node.tag in ("WrapObjectSet",):
+                continue
+            name = node.get("name")
+            if name is None:
+                continue
+            if node.tag != "WrapCylinder":
+                wraps[name] = dict(unsupported=node.tag)
+                continue
+            active = (node.findtext("active") or "true").strip().lower() not in ("false", "0")
+            axis, sign = _quadrant(node.findtext("quadrant"), where, name)
+            wraps[name] = dict(
+                body=b, active=active, axis=axis, sign=sign,
+                rotation=rotation_xyz(_text_floats(_child(node, "xyz_body_rotation", where), where)),
+                translation=_text_floats(_child(node, "translation", where), where),
+                radius=float(_child(node, "radius", where).text),
+                length=float(_child(node, "length", where).text))
+    return wraps
 
 
 _MUSCLE_TAGS = ("Thelen2003Muscle", "Millard2012EquilibriumMuscle", "DeGrooteFregly2016Muscle")
@@ -419,10 +600,21 @@ _PARAM_DEFAULTS = dict(max_contraction_velocity=10.0, KshapeActive=0.5, KshapePa
                        FmaxMuscleStrain=0.6, Af=0.3, Flen=1.8)
 
 
-def _parse_muscles(model_node, coord_names, funcs, where):
-    body_index = {b: i for i, b in enumerate(CHAIN_BODIES)}
+def _parse_muscles(model_node, body_list, coord_names, funcs, wrap_objects, where):
+    """Right-leg muscles: path points, PathWraps (cylinders; each used wrap object gets an
+    ``index`` entry, in order of first use) and Hill parameters.
+
+    Millard2012EquilibriumMuscle: the Thelen-form curves of :func:`hipsim.muscles.force_capacity`
+    are kept; of the Millard curve parameters only ``max_eccentric_velocity_force_multiplier``
+    (the lengthening force plateau, Thelen's ``Flen``) is read. The passive fibre curve keeps the
+    Thelen defaults, so calibrated passive curves (Uhlrich 2022 ``strain_at_zero_force`` offsets)
+    are not represented.
+    """
+    body_index = {b: i for i, b in enumerate(body_list)}
     names, starts = [], [0]
     p_body, p_loc, p_type, p_coord, p_range, p_func = [], [], [], [], [], []
+    wrap_starts, pw_object, pw_range = [0], [], []
+    n_used = 0
     params = {k: [] for k in ("max_isometric_force", "optimal_fiber_length", "tendon_slack_length",
                               "pennation_angle_at_optimal", *_PARAM_DEFAULTS)}
     for muscle in model_node.iter():
@@ -437,9 +629,24 @@ def _parse_muscles(model_node, coord_names, funcs, where):
         if all(f == "pelvis" for f in frames):
             continue
         wraps = muscle.find("GeometryPath/PathWrapSet/objects")
-        if wraps is not None and len(wraps):
-            raise InputError(where, f"muscle {muscle.get('name')} wraps over a surface; "
-                                    "wrapping is not supported yet (use a via-point model such as gait2392)")
+        for pw in (wraps if wraps is not None else []):
+            wname = (pw.findtext("wrap_object") or "").strip()
+            wo = wrap_objects.get(wname)
+            if wo is None:
+                raise InputError(where, f"muscle {muscle.get('name')}: wrap object {wname!r} is not "
+                                        "on the pelvis or right-leg bodies")
+            if "unsupported" in wo:
+                raise InputError(where, f"muscle {muscle.get('name')} wraps over {wname}, a "
+                                        f"{wo['unsupported']}; only WrapCylinder is supported")
+            if not wo["active"]:
+                continue
+            if "index" not in wo:
+                wo["index"] = n_used
+                n_used += 1
+            pw_object.append(wo["index"])
+            rng = _text_floats(pw.find("range"), where) if pw.find("range") is not None else [-1, -1]
+            pw_range.append([int(rng[0]), int(rng[1])])
+        wrap_starts.append(len(pw_object))
         names.append(muscle.get("name"))
         for point, body in zip(points, frames):
             p_body.append(body_index[body])
@@ -472,6 +679,8 @@ def _parse_muscles(model_node, coord_names, funcs, where):
         starts.append(len(p_body))
         for key in params:
             text = muscle.findtext(key)
+            if key == "Flen" and muscle.tag == "Millard2012EquilibriumMuscle":
+                text = muscle.findtext("ForceVelocityCurve/max_eccentric_velocity_force_multiplier")
             if text is None:
                 if key not in _PARAM_DEFAULTS:
                     raise InputError(where, f"muscle {names[-1]} lacks <{key}>")
@@ -484,6 +693,9 @@ def _parse_muscles(model_node, coord_names, funcs, where):
     return dict(
         muscle_names=tuple(names),
         muscle_point_start=np.array(starts, np.int64),
+        muscle_wrap_start=np.array(wrap_starts, np.int64),
+        pathwrap_object=np.array(pw_object, np.int64),
+        pathwrap_range=np.array(pw_range, np.int64).reshape(-1, 2),
         point_body=np.array(p_body, np.int64),
         point_location=np.array(p_loc, float).reshape(-1, 3),
         point_type=np.array(p_type, np.int64),
@@ -522,16 +734,22 @@ def scaled(model, length_scale, mass_scale):
     length_funcs = set(model.joint_func[1:, 3:].ravel()) | set(model.point_func[model.point_func >= 0])
     func_param = model.func_param.copy()
     spline_coef = model.spline_coef.copy()
+    spline_x = model.spline_x
     for f in length_funcs:
         func_param[f] *= s
         if model.func_type[f] == FUNC_SPLINE:
             spline_coef[model.func_spline[f]] *= s
+        elif model.func_type[f] == FUNC_POLY:
+            spline_x = spline_x.copy() if spline_x is model.spline_x else spline_x
+            spline_x[model.func_spline[f]] *= s
     m = model.muscles
     return replace(
         model,
         joint_parent_offset=scale_pose(model.joint_parent_offset),
         joint_child_offset=scale_pose(model.joint_child_offset),
-        func_param=func_param, spline_coef=spline_coef,
+        func_param=func_param, spline_coef=spline_coef, spline_x=spline_x,
+        wrap_translation=model.wrap_translation * s, wrap_radius=model.wrap_radius * s,
+        wrap_length=model.wrap_length * s,
         body_mass=model.body_mass * mass_scale, body_com=model.body_com * s,
         body_inertia=model.body_inertia * mass_scale * s * s,
         point_location=model.point_location * s,

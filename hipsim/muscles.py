@@ -6,7 +6,7 @@ doi:10.1109/10.102791; Thelen 2003, doi:10.1115/1.1531112).
 import numpy as np
 
 from ._kernels.paths import muscle_paths_frames
-from .kinematics import forward_kinematics
+from .kinematics import extended_coordinates, forward_kinematics
 
 #: Strength group of each model muscle, by name without the side suffix. Groups named under
 #: ``strength`` in the config take its multiplier; the rest keep the reference strength.
@@ -45,7 +45,10 @@ def path_arrays(model):
     return (model.body_coord_mask, model.path_coordinates, model.muscle_point_start, model.point_body, model.point_location,
             model.point_type, model.point_coord, model.point_range, model.point_func,
             model.func_type, model.func_coord, model.func_param, model.func_spline,
-            model.spline_x, model.spline_coef, model.spline_n, model.coordinate_range)
+            model.spline_x, model.spline_coef, model.spline_n, model.coordinate_range,
+            model.wrap_body, model.wrap_rotation, model.wrap_translation, model.wrap_radius,
+            model.wrap_length, model.wrap_axis, model.wrap_sign, model.muscle_wrap_start,
+            model.pathwrap_object, model.pathwrap_range, model.dependent_func)
 
 
 def muscle_geometry(model, q, kinematics=None):
@@ -70,11 +73,14 @@ def muscle_geometry(model, q, kinematics=None):
     """
     q = np.ascontiguousarray(q, dtype=float)
     rot, origin, jac = kinematics or forward_kinematics(model, q, with_jacobian=True)
+    q = extended_coordinates(model, q)
     n_frame = q.shape[0]
     length = np.empty((n_frame, model.n_muscle))
-    moment_arm = np.empty((n_frame, model.n_muscle, model.n_coord))
+    moment_arm = np.empty((n_frame, model.n_muscle, model.n_ext))
     hip_direction = np.empty((n_frame, model.n_muscle, 3))
     muscle_paths_frames(q, rot, origin, *jac, *path_arrays(model), length, moment_arm, hip_direction)
+    if model.n_dependent:
+        moment_arm = np.ascontiguousarray(moment_arm[:, :, :model.n_coord])
     return length, moment_arm, hip_direction
 
 
@@ -103,6 +109,13 @@ def force_capacity(params, length, velocity, max_force, physiology=True):
     ``(1 + v) / (1 - v / Af)``, and for lengthening ``Flen - (Flen - 1) / (1 + k v)`` with
     k = (1 + 1/Af) / (Flen - 1) so the slope is continuous at v = 0; v is the fibre velocity in
     maximum contraction velocities.
+
+    Millard2012EquilibriumMuscle models (RajagopalLaiUhlrich2023) use these same Thelen-form
+    curves, an approximation: Millard's quintic-Bezier active force-length (wider, non-zero
+    plateau edges), force-velocity and passive curves are not reproduced; of their parameters
+    only the eccentric force plateau (``max_eccentric_velocity_force_multiplier`` as ``Flen``) is
+    read, and Uhlrich 2022's calibrated passive curves (shifted ``strain_at_zero_force``) are
+    replaced by Thelen's default passive curve.
 
     Parameters
     ----------

@@ -1,9 +1,13 @@
-"""Forward kinematics of a CustomJoint chain and musculotendon paths (numba).
+"""Forward kinematics of a CustomJoint tree and musculotendon paths (numba).
 
 Arrays in, arrays out; these kernels never raise and never read module globals.
 A CustomJoint maps its coordinates to three successive body-fixed rotations about its
 rotation axes and a translation along its translation axes, both in the joint's parent
 frame F (OpenSim's SpatialTransform, Seth et al. 2011, doi:10.1016/j.piutam.2011.04.021).
+Several axes may be functions of the same coordinate (e.g. Rajagopal's walker knee): the
+Jacobian column sums their contributions, each rotation axis taken after the rotations that
+precede it. Coordinates are *extended* coordinates: independent ones, then dependent ones
+(CoordinateCouplerConstraint) that :func:`extend_coordinates` computes from them.
 """
 import math
 
@@ -11,7 +15,7 @@ import numpy as np
 
 from .._numba import njit
 
-FUNC_CONSTANT, FUNC_LINEAR, FUNC_SPLINE = 0, 1, 2
+FUNC_CONSTANT, FUNC_LINEAR, FUNC_SPLINE, FUNC_POLY = 0, 1, 2, 3
 
 
 @njit
@@ -26,13 +30,24 @@ def eval_function(f, q, func_type, func_coord, func_param, func_spline, spline_x
 
 @njit
 def eval_function_at(f, x, func_type, func_param, func_spline, spline_x, spline_coef, spline_n):
-    """Value and derivative of function ``f`` at abscissa ``x``."""
+    """Value and derivative of function ``f`` at abscissa ``x``.
+
+    Splines are SIMM cubic splines, linearly extrapolated; a polynomial (FUNC_POLY) keeps its
+    coefficients, highest order first, in ``spline_x[func_spline[f], :spline_n]``.
+    """
     kind = func_type[f]
     if kind == FUNC_CONSTANT:
         return func_param[f, 0], 0.0
     if kind == FUNC_LINEAR:
         return func_param[f, 0] * x + func_param[f, 1], func_param[f, 0]
     s = func_spline[f]
+    if kind == FUNC_POLY:
+        val = 0.0
+        der = 0.0
+        for i in range(spline_n[s]):
+            der = der * x + val
+            val = val * x + spline_x[s, i]
+        return val, der
     n = spline_n[s]
     xs = spline_x[s]
     coef = spline_coef[s]
@@ -67,19 +82,60 @@ def axis_rotation(axis, angle, out):
 
 
 @njit
+def extend_coordinates(q, dependent_func, func_type, func_coord, func_param, func_spline, spline_x,
+                       spline_coef, spline_n, q_ext, slope):
+    """Extended coordinates of one frame: ``q_ext = [q, f_d(q)]``.
+
+    Parameters
+    ----------
+    q : (n_coord,) float, independent coordinates [rad or m]
+    dependent_func : (n_dep,) int, coupler function of each dependent coordinate
+    q_ext : (n_coord + n_dep,) float, out
+    slope : (n_dep,) float, out, d q_dep / d q_indep (the coupler's derivative)
+    """
+    n = q.shape[0]
+    for i in range(n):
+        q_ext[i] = q[i]
+    for d in range(dependent_func.shape[0]):
+        val, der = eval_function(dependent_func[d], q, func_type, func_coord, func_param,
+                                 func_spline, spline_x, spline_coef, spline_n)
+        q_ext[n + d] = val
+        slope[d] = der
+
+
+@njit
+def extend_coordinates_frames(q, qdot, dependent_func, func_type, func_coord, func_param,
+                              func_spline, spline_x, spline_coef, spline_n, q_ext, qdot_ext):
+    """:func:`extend_coordinates` for (n_frame, n_coord) ``q`` and rates ``qdot`` (the dependent
+    rates are slope x independent rate)."""
+    slope = np.empty(dependent_func.shape[0])
+    n = q.shape[1]
+    for i in range(q.shape[0]):
+        extend_coordinates(q[i], dependent_func, func_type, func_coord, func_param, func_spline,
+                           spline_x, spline_coef, spline_n, q_ext[i], slope)
+        for k in range(n):
+            qdot_ext[i, k] = qdot[i, k]
+        for d in range(dependent_func.shape[0]):
+            qdot_ext[i, n + d] = slope[d] * qdot[i, func_coord[dependent_func[d]]]
+
+
+@njit
 def chain_pose(q, parent_offset, child_offset, joint_axis, joint_func, func_type, func_coord,
-               func_param, func_spline, spline_x, spline_coef, spline_n, rot, origin, jac_w,
-               jac_v, jac_o):
+               func_param, func_spline, spline_x, spline_coef, spline_n, body_parent, rot, origin,
+               jac_w, jac_v, jac_o):
     """Pose of every body and the spatial Jacobian column of every coordinate, in ground.
 
     Parameters
     ----------
-    q : (n_coord,) float
-        Coordinates [rad or m].
+    q : (n_ext,) float
+        Extended coordinates [rad or m].
+    body_parent : (n_body,) int
+        Parent of each body (-1: ground); parents come before their children.
     rot, origin : (n_body, 3, 3), (n_body, 3) float, out
         Body orientation and origin in ground [m].
-    jac_w, jac_v, jac_o : (n_coord, 3) float, out
-        For coordinate k, a point p on a body it moves has dp/dq_k = w × (p - o) + v.
+    jac_w, jac_v, jac_o : (n_ext, 3) float, out
+        For coordinate k, a point p on a body it moves has dp/dq_k = w × (p - o) + v (each
+        extended coordinate drives one joint).
     """
     n_body = rot.shape[0]
     jac_w[:] = 0.0
@@ -94,20 +150,21 @@ def chain_pose(q, parent_offset, child_offset, joint_axis, joint_func, func_type
     w_local = np.zeros((jac_w.shape[0], 3))
     for b in range(n_body):
         # Parent frame F of the joint, in ground.
+        pb = body_parent[b]
         for i in range(3):
             for j in range(3):
-                if b == 0:
+                if pb < 0:
                     r_f[i, j] = parent_offset[b, i, j]
                 else:
-                    r_f[i, j] = (rot[b - 1, i, 0] * parent_offset[b, 0, j]
-                                 + rot[b - 1, i, 1] * parent_offset[b, 1, j]
-                                 + rot[b - 1, i, 2] * parent_offset[b, 2, j])
-            if b == 0:
+                    r_f[i, j] = (rot[pb, i, 0] * parent_offset[b, 0, j]
+                                 + rot[pb, i, 1] * parent_offset[b, 1, j]
+                                 + rot[pb, i, 2] * parent_offset[b, 2, j])
+            if pb < 0:
                 o_f[i] = parent_offset[b, i, 3]
             else:
-                o_f[i] = origin[b - 1, i] + (rot[b - 1, i, 0] * parent_offset[b, 0, 3]
-                                             + rot[b - 1, i, 1] * parent_offset[b, 1, 3]
-                                             + rot[b - 1, i, 2] * parent_offset[b, 2, 3])
+                o_f[i] = origin[pb, i] + (rot[pb, i, 0] * parent_offset[b, 0, 3]
+                                          + rot[pb, i, 1] * parent_offset[b, 1, 3]
+                                          + rot[pb, i, 2] * parent_offset[b, 2, 3])
         # Successive body-fixed rotations.
         acc[:] = 0.0
         acc[0, 0] = acc[1, 1] = acc[2, 2] = 1.0
@@ -166,9 +223,9 @@ def chain_pose(q, parent_offset, child_offset, joint_axis, joint_func, func_type
 @njit
 def forward_kinematics_frames(q, parent_offset, child_offset, joint_axis, joint_func, func_type,
                               func_coord, func_param, func_spline, spline_x, spline_coef, spline_n,
-                              rot, origin, jac_w, jac_v, jac_o):
-    """:func:`chain_pose` for every frame: q (n_frame, n_coord) -> per-frame outputs."""
+                              body_parent, rot, origin, jac_w, jac_v, jac_o):
+    """:func:`chain_pose` for every frame: q (n_frame, n_ext) -> per-frame outputs."""
     for i in range(q.shape[0]):
         chain_pose(q[i], parent_offset, child_offset, joint_axis, joint_func, func_type, func_coord,
-                   func_param, func_spline, spline_x, spline_coef, spline_n, rot[i], origin[i],
-                   jac_w[i], jac_v[i], jac_o[i])
+                   func_param, func_spline, spline_x, spline_coef, spline_n, body_parent, rot[i],
+                   origin[i], jac_w[i], jac_v[i], jac_o[i])
