@@ -147,6 +147,8 @@ def chain_pose(q, parent_offset, child_offset, joint_axis, joint_func, func_type
     tmp = np.empty((3, 3))
     o_f = np.empty(3)
     t = np.empty(3)
+    o_m = np.empty(3)
+    r_m = np.empty((3, 3))
     w_local = np.zeros((jac_w.shape[0], 3))
     for b in range(n_body):
         # Parent frame F of the joint, in ground.
@@ -177,6 +179,8 @@ def chain_pose(q, parent_offset, child_offset, joint_axis, joint_func, func_type
                 for i in range(3):
                     w_local[k, i] += der * (acc[i, 0] * joint_axis[b, a, 0] + acc[i, 1] * joint_axis[b, a, 1]
                                             + acc[i, 2] * joint_axis[b, a, 2])
+            if val == 0.0 and k < 0:
+                continue  # a locked zero rotation (most CustomJoint axes) changes nothing
             axis_rotation(joint_axis[b, a], val, step)
             for i in range(3):
                 for j in range(3):
@@ -195,8 +199,6 @@ def chain_pose(q, parent_offset, child_offset, joint_axis, joint_func, func_type
                     jac_v[k, i] += der * (r_f[i, 0] * joint_axis[b, a, 0] + r_f[i, 1] * joint_axis[b, a, 1]
                                           + r_f[i, 2] * joint_axis[b, a, 2])
         # Child frame M in ground, then the child body from M's offset in the body.
-        o_m = np.empty(3)
-        r_m = np.empty((3, 3))
         for i in range(3):
             o_m[i] = o_f[i] + r_f[i, 0] * t[0] + r_f[i, 1] * t[1] + r_f[i, 2] * t[2]
             for j in range(3):
