@@ -27,7 +27,8 @@ def _point(p, q, rot, origin, jac_w, jac_v, jac_o, body_coord_mask, path_coords,
            point_location, point_type, point_func, func_type, func_coord, func_param, func_spline,
            spline_x, spline_coef, spline_n, coord_range, pos, dpos):
     """Ground position ``pos`` (3,) and derivative ``dpos`` (n_ext, 3) of path point ``p``
-    (the same computation as the unwrapped loop of :func:`muscle_paths`)."""
+    (the same computation as the unwrapped loop of :func:`muscle_paths`, which keeps its own
+    inline copy: calling this function from that loop made the kernel four times slower)."""
     b = point_body[p]
     loc = np.empty(3)
     dloc = np.zeros((q.shape[0], 3))
