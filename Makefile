@@ -23,6 +23,7 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[test,plots,bench]" --config-settings editable_mode=compat
 	$(BIN)/python benchmarks/run_all.py
 
 validate: $(STAMP)

@@ -14,6 +14,8 @@ from pathlib import Path
 from .errors import InputError
 
 DEMO_DIR = "hipsim-demo"
+#: The main job: a running cycle for a hip with cam morphology (alpha angle 65 deg).
+DEMO_CONFIG = {"activity": {"kind": "running", "speed_m_s": 3.5}, "morphology": {"alpha_angle_deg": 65.0}}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,6 +39,13 @@ def build_parser():
     run = sub.add_parser("run", help="simulate one cycle and write a NetCDF Dataset")
     _add_config_args(run, config_optional=True)
     run.add_argument("-o", "--output", default="result.nc", help="output NetCDF file (default result.nc)")
+    rom = sub.add_parser("rom", help="impingement-free range of motion of the configured hip")
+    _add_config_args(rom, config_optional=True)
+    rom.add_argument("-o", "--output", default="rom.nc", help="output NetCDF file (default rom.nc)")
+    mesh = sub.add_parser("mesh", help="write the femur and acetabulum meshes of the configured hip")
+    _add_config_args(mesh, config_optional=True)
+    mesh.add_argument("-o", "--output-dir", required=True, help="output folder")
+    mesh.add_argument("--format", default="stl", choices=("stl", "ply", "vtk"))
     demo = sub.add_parser("demo", help="the main job on built-in defaults")
     demo.add_argument("-o", "--output-dir", default=DEMO_DIR, help=f"output folder (default {DEMO_DIR}/)")
     validate = sub.add_parser("validate", help="run the validation suite and write a report")
@@ -92,6 +101,10 @@ def summary_table(ds):
         f"{'toe-off':44s} {'':10s}  {toe_off:10.1f}",
         f"{'peak hip flexion / extension [deg]':44s} "
         f"{ds['hip_angle'].sel(dof='flexion').max().item():5.1f} / {ds['hip_angle'].sel(dof='flexion').min().item():5.1f}",
+        f"{'minimum impingement clearance [mm]':44s} {float(ds['impingement_clearance'].min()):10.2f}  "
+        f"{float(phase[int(np.argmin(ds['impingement_clearance'].values))]):10.1f}",
+        f"{'  where on the rim [clock, h]':44s} "
+        f"{float(ds['impingement_clock'][int(np.argmin(ds['impingement_clearance'].values))]):10.1f}",
         f"{'frames flagged by the solver':44s} {int((ds['solver_status'] != 0).sum()):10d}",
         f"{'largest hip reserve moment [N m]':44s} {abs(ds['reserve_moment']).max().item():10.3f}",
         "",
@@ -115,11 +128,48 @@ def cmd_run(args):
 
 
 
+def cmd_rom(args):
+    from .config import load_config
+    from .rom import range_of_motion
+    config = load_config(args.config, args.overrides)
+    _check_output(args.output)
+    ds = range_of_motion(config)
+    write_netcdf(ds, args.output)
+    print(rom_table(ds))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def rom_table(ds):
+    """A short text table of a ``rom`` Dataset."""
+    lines = [f"{'flexion [deg]':>14s} {'max IR [deg]':>13s} {'max ER [deg]':>13s} {'IR limit clock [h]':>19s}"]
+    for f, ir, er, h in zip(ds["flexion"].values, ds["max_internal_rotation"].values,
+                            ds["max_external_rotation"].values, ds["limit_clock"].values):
+        lines.append(f"{f:14.0f} {ir:13.1f} {er:13.1f} {h:19.1f}")
+    lines.append(f"max flexion at neutral: {float(ds['max_flexion']):.1f} deg")
+    return "\n".join(lines)
+
+
+def cmd_mesh(args):
+    from .config import load_config
+    from .meshio import write_meshes
+    from .morphology import build_hip
+    config = load_config(args.config, args.overrides)
+    out = Path(args.output_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(str(out), "exists and is not a folder")
+    geometry = build_hip(config.morphology)
+    out.mkdir(parents=True, exist_ok=True)
+    for path in write_meshes(geometry, out, args.format):
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_demo(args):
     from .config import load_config
     from .simulate import simulate
     out = Path(args.output_dir)
-    config = load_config({"activity": {"kind": "running", "speed_m_s": 3.5}})
+    config = load_config(DEMO_CONFIG)
     ds = simulate(config)
     out.mkdir(parents=True, exist_ok=True)
     write_netcdf(ds, out / "result.nc")
@@ -144,7 +194,7 @@ def cmd_validate(args):
     return 0
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "validate": cmd_validate}
+COMMANDS = {"run": cmd_run, "rom": cmd_rom, "mesh": cmd_mesh, "demo": cmd_demo, "validate": cmd_validate}
 
 
 def main(argv=None):

@@ -28,6 +28,22 @@ class Subject(_Section):
 ActivityKind = Literal["walking", "running", "sprinting", "squat", "fadir"]
 
 
+class Fadir(_Section):
+    """FADIR test: flexion first, then adduction and internal rotation."""
+    flexion_deg: float = Field(90.0, ge=0, le=140)
+    adduction_deg: float = Field(15.0, ge=-30, le=45)
+    internal_rotation_deg: float = Field(35.0, ge=-60, le=80)
+    duration_s: float = Field(4.0, gt=0.5, le=60)
+
+
+class Squat(_Section):
+    """Bilateral squat to this depth and back."""
+    hip_flexion_deg: float = Field(100.0, ge=0, le=140)
+    knee_flexion_deg: float = Field(110.0, ge=0, le=150)
+    ankle_dorsiflexion_deg: float = Field(25.0, ge=-20, le=45)
+    duration_s: float = Field(3.0, gt=0.5, le=60)
+
+
 class Activity(_Section):
     kind: ActivityKind = "running"
     speed_m_s: Optional[float] = Field(None, gt=0, le=12)  # null: the activity's reference speed
@@ -36,6 +52,8 @@ class Activity(_Section):
     motion_file: Optional[str] = None
     grf_file: Optional[str] = None
     filter_hz: Optional[float] = Field(6.0, gt=0, le=100)  # low-pass of motion-file coordinates
+    fadir: Fadir = Fadir()
+    squat: Squat = Squat()
 
 
 class Form(_Section):
@@ -96,6 +114,15 @@ class Sweep(_Section):
     axes: Dict[str, Union[List[Any], Range]] = Field(default_factory=dict)
 
 
+class Rom(_Section):
+    """Range-of-motion search (``hipsim rom``)."""
+    flexion_start_deg: float = Field(0.0, ge=-30, le=140)
+    flexion_stop_deg: float = Field(120.0, ge=-30, le=140)
+    flexion_step_deg: float = Field(5.0, gt=0, le=60)
+    adduction_deg: float = Field(0.0, ge=-45, le=45)
+    tolerance_deg: float = Field(0.05, gt=0, le=2)
+
+
 class ModelSection(_Section):
     osim_file: Optional[str] = None  # an OpenSim model to use as is instead of scaled gait2392
 
@@ -120,6 +147,7 @@ class Config(_Section):
     sweep: Sweep = Sweep()
     model: ModelSection = ModelSection()
     solver: Solver = Solver()
+    rom: Rom = Rom()
 
     def to_dict(self):
         """Plain nested dict of every value (defaults included)."""
@@ -137,7 +165,7 @@ _PATH_KEYS = ("activity.motion_file", "activity.grf_file", "morphology.femur_mes
 _NOT_YET = {
     "form.cadence_change_pct": 0.0, "form.step_width_m": None, "form.overstride_m": 0.0,
     "form.pelvic_rotation_scale": 1.0, "strength.core": 1.0,
-    "flexibility.hip_flexor_tightness_deg": 0.0, "activity.incline_deg": 0.0,
+    "flexibility.hip_flexor_tightness_deg": 0.0,
 }
 
 
@@ -256,10 +284,10 @@ def load_config(path_or_dict=None, overrides=None):
         if _get(config.to_dict(), key) != default:
             raise InputError(key, "this lever is not implemented yet in this version of hipsim "
                                   "(planned with the running-form and strength capability)")
-    if config.activity.kind in ("squat", "fadir"):
-        raise InputError("activity.kind", f"{config.activity.kind!r} is not available yet "
-                                          "(planned with the impingement capability); "
-                                          "use walking, running or sprinting")
+    if config.activity.incline_deg != 0.0 and config.activity.kind not in ("walking", "running", "sprinting"):
+        raise InputError("activity.incline_deg", f"applies to walking, running and sprinting, not {config.activity.kind}")
+    if config.rom.flexion_stop_deg < config.rom.flexion_start_deg:
+        raise InputError("rom.flexion_stop_deg", "must not be below rom.flexion_start_deg")
     if (config.activity.grf_file is not None) and config.activity.motion_file is None:
         raise InputError("activity.grf_file", "needs activity.motion_file for the same trial")
     for key in _PATH_KEYS:

@@ -1,5 +1,6 @@
 """The pipeline for one config: model -> trial -> inverse dynamics -> muscle geometry ->
 static optimization -> hip contact force -> Dataset."""
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -8,6 +9,7 @@ from .config import Config, load_config
 from .contact import hip_contact_force
 from .dynamics import inverse_dynamics
 from .gait import G, file_trial, library_trial
+from .motions import fadir_trial, squat_trial, uphill
 from .model import ACTUATED_COORDINATES, DEFAULT_MODEL_HEIGHT_M, load_model, scaled, whole_body_mass
 from .muscles import force_capacity, muscle_geometry, muscle_group, strength_multipliers
 from .optimize import STATUS_MEANINGS, static_optimization
@@ -29,14 +31,49 @@ def build_model(config):
                   config.subject.mass_kg / whole_body_mass())
 
 
-def build_trial(config, length_scale):
-    """The cycle the config asks for: a user trial or the built-in library."""
+def _gait(config, model, length_scale):
+    a = config.activity
+    trial = library_trial(a.kind, a.speed_m_s, a.frames, config.subject.mass_kg * G, length_scale)
+    return uphill(trial, a.incline_deg)
+
+
+#: How each activity kind becomes a trial (a user's motion file overrides all of them).
+TRIAL_BUILDERS = {
+    "walking": _gait,
+    "running": _gait,
+    "sprinting": _gait,
+    "fadir": lambda config, model, length_scale: fadir_trial(config.activity.fadir, config.activity.frames),
+    "squat": lambda config, model, length_scale: squat_trial(
+        config.activity.squat, config.activity.frames, config.subject.mass_kg * G, model),
+}
+
+
+def build_trial(config, length_scale, model=None):
+    """The cycle the config asks for: a user trial, the gait library or a prescribed motion."""
     activity = config.activity
-    body_weight = config.subject.mass_kg * G
     if activity.motion_file:
         return file_trial(activity.motion_file, activity.grf_file, activity.frames,
                           activity.filter_hz, activity.speed_m_s)
-    return library_trial(activity.kind, activity.speed_m_s, activity.frames, body_weight, length_scale)
+    return TRIAL_BUILDERS[activity.kind](config, model, length_scale)
+
+
+@functools.lru_cache(maxsize=4)
+def _clearance_model(morphology_json):
+    from .config import Morphology
+    from .impingement import ClearanceModel
+    from .morphology import build_hip
+    return ClearanceModel(build_hip(Morphology.model_validate_json(morphology_json)))
+
+
+def clearance_model(morphology):
+    """The impingement query structure of a morphology, built once per process and morphology."""
+    return _clearance_model(morphology.model_dump_json())
+
+
+def impingement(morphology, hip_angles_deg):
+    """Clearance results for hip angles (n_frame, 3) [deg] (flexion, adduction, internal rotation)."""
+    from .morphology import hip_rotation
+    return clearance_model(morphology).query(hip_rotation(hip_angles_deg))
 
 
 @dataclass(frozen=True)
@@ -55,6 +92,7 @@ class Pipeline:
     solution: object
     muscle_force: np.ndarray
     contact_force: np.ndarray
+    impingement: object = None
 
 
 def muscle_problem(model, dynamics, strength, physiology):
@@ -80,7 +118,7 @@ def run_pipeline(config):
         config = load_config(config)
     model = build_model(config)
     length_scale = 1.0 if config.model.osim_file else config.subject.height_m / DEFAULT_MODEL_HEIGHT_M
-    trial = build_trial(config, length_scale)
+    trial = build_trial(config, length_scale, model)
     dynamics = inverse_dynamics(model, trial)
     length, moment_arm, hip_direction, active, passive, capacity, demand = muscle_problem(
         model, dynamics, config.strength, config.solver.muscle_physiology)
@@ -89,8 +127,10 @@ def run_pipeline(config):
                                    s.reserve_flag_nm, s.max_iterations, s.tolerance)
     muscle_force = solution.activation * active + passive
     contact = hip_contact_force(dynamics.hip_force, muscle_force, hip_direction)
+    hip = model.coordinate_index(ACTUATED_COORDINATES[:3])
+    clearance = impingement(config.morphology, np.rad2deg(dynamics.q[:, hip]))
     return Pipeline(model, trial, dynamics, length, moment_arm, hip_direction, active, passive,
-                    capacity, demand, solution, muscle_force, contact)
+                    capacity, demand, solution, muscle_force, contact, clearance)
 
 
 def to_dataset(config, run):
@@ -117,6 +157,9 @@ def to_dataset(config, run):
         "reserve_moment": run.solution.reserve[:, :3],
         "reserve_moment_distal": run.solution.reserve[:, 3:],
         "solver_status": run.solution.status.astype(np.int8),
+        "impingement_clearance": run.impingement.clearance_mm,
+        "impingement_clock": run.impingement.clock_h,
+        "impingement_overlap_area": run.impingement.overlap_area_mm2,
     }
     coords = {
         "frame": np.arange(len(trial.time)),

@@ -31,6 +31,12 @@ VARIABLES = {
     "reserve_moment_distal": Variable(("frame", "distal_dof"), "N m",
                                       "knee and ankle moment the muscles could not supply"),
     "solver_status": Variable(("frame",), "", "static optimization status per frame"),
+    "impingement_clearance": Variable(("frame",), "mm",
+                                      "smallest signed distance between the femoral head-neck junction, neck "
+                                      "or trochanter and the acetabular rim (< 0 = bony overlap)"),
+    "impingement_clock": Variable(("frame",), "h",
+                                  "rim clock position of the closest approach (12 superior, 3 anterior, right hip)"),
+    "impingement_overlap_area": Variable(("frame",), "mm2", "femoral surface area inside the acetabular bone"),
 }
 
 CONVENTIONS = (

@@ -110,3 +110,37 @@ def test_shipped_configs_run_from_the_command_line(tmp_path, capsys, config):
     assert np.all(np.isfinite(ds["hip_contact_force"].values))
     stance = ds["grf"].sel(axis="superior").values > 0.5
     assert (ds["hip_contact_force"].sel(axis="superior").values[stance] > 0.5).all()
+
+
+def test_rom_writes_the_contract_variables(tmp_path, capsys):
+    out = tmp_path / "rom.nc"
+    args = ["rom", "--set", "rom.flexion_start_deg=80", "--set", "rom.flexion_stop_deg=90", "-o", str(out)]
+    assert main(args) == 0
+    ds = xr.load_dataset(out)
+    for name in ("max_internal_rotation", "max_external_rotation", "max_flexion", "limit_clock"):
+        assert name in ds
+    assert list(ds["flexion"].values) == [80.0, 85.0, 90.0]
+    assert "config" in ds.attrs
+
+
+def test_cam_hip_has_less_internal_rotation(tmp_path):
+    from hipsim import load_config
+    from hipsim.rom import range_of_motion
+    at90 = {"rom": {"flexion_start_deg": 90.0, "flexion_stop_deg": 90.0}}
+    normal = range_of_motion(load_config(at90))
+    cam = range_of_motion(load_config({**at90, "morphology": {"alpha_angle_deg": 80.0}}))
+    assert float(cam["max_internal_rotation"][0]) < float(normal["max_internal_rotation"][0])
+
+
+@pytest.mark.parametrize("fmt", ["stl", "ply", "vtk"])
+def test_mesh_command_writes_both_bones(tmp_path, capsys, fmt):
+    assert main(["mesh", "-o", str(tmp_path / "m"), "--format", fmt]) == 0
+    assert len(list((tmp_path / "m").glob(f"*.{fmt}"))) == 2
+
+
+@pytest.mark.parametrize("override, key", [("morphology.alpha_angle_deg=150", "morphology.alpha_angle_deg"),
+                                           ("morphology.lce_angle_deg=-40", "morphology.lce_angle_deg")])
+def test_impossible_morphology_exits_2(tmp_path, capsys, override, key):
+    assert main(["mesh", "-o", str(tmp_path / "m"), "--set", override]) == 2
+    assert key in _error_line(capsys)
+    assert not (tmp_path / "m").exists()

@@ -1,0 +1,179 @@
+"""Prescribed motions (the FADIR test, a squat) and the uphill transform of a gait trial.
+
+Each returns a :class:`hipsim.gait.Trial`, the same object the gait library gives, so inverse
+dynamics, static optimization and impingement run on them unchanged.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from .gait import COORDINATE_COLUMNS, G, Trial
+
+_INDEX = {name: i for i, name in enumerate(COORDINATE_COLUMNS)}
+
+
+def smooth_ramp(s):
+    """0 -> 1 over s in [0, 1] with zero slope at both ends (1 - cos) / 2; clipped outside."""
+    s = np.clip(np.asarray(s, float), 0.0, 1.0)
+    return 0.5 * (1.0 - np.cos(math.pi * s))
+
+
+def _smooth_ramp_rate(s):
+    inside = (np.asarray(s) > 0.0) & (np.asarray(s) < 1.0)
+    return np.where(inside, 0.5 * math.pi * np.sin(math.pi * np.clip(s, 0.0, 1.0)), 0.0)
+
+
+class _PiecewiseRamps:
+    """Coordinates as sums of smooth ramps: q_j(t) = base_j + sum_r amp_rj ramp((t - t0_r) / T_r).
+
+    Callable like ``Trial.coordinates``: ``(t, nu)`` -> (len(t), n_coord), nu = 0 or 1.
+    """
+
+    def __init__(self, base, ramps):
+        self.base = np.asarray(base, float)
+        self.ramps = ramps  # list of (t0, duration, amplitude (n_coord,))
+
+    def __call__(self, t, nu=0):
+        t = np.atleast_1d(np.asarray(t, float))
+        out = np.zeros((len(t), len(self.base))) if nu else np.tile(self.base, (len(t), 1))
+        for t0, duration, amplitude in self.ramps:
+            s = (t - t0) / duration
+            if nu == 0:
+                out += smooth_ramp(s)[:, None] * amplitude
+            elif nu == 1:
+                out += (_smooth_ramp_rate(s) / duration)[:, None] * amplitude
+            else:
+                raise ValueError("only values (nu=0) and rates (nu=1) are available")
+        return out
+
+
+def _vector(**degrees):
+    v = np.zeros(len(COORDINATE_COLUMNS))
+    for name, value in degrees.items():
+        v[_INDEX[name]] = math.radians(value)
+    return v
+
+
+def fadir_trial(settings, frames):
+    """The FADIR test: hip flexion to ``flexion_deg`` over the first half, then adduction and
+    internal rotation to ``adduction_deg`` / ``internal_rotation_deg`` over the second half, knee
+    flexed 90 deg, pelvis fixed, leg unloaded (no ground contact).
+
+    Quasi-static passive examination (Philippon et al. 2007, Knee Surg Sports Traumatol Arthrosc
+    15:1041): the motion takes ``duration_s`` seconds so inertial loads are negligible.
+    """
+    duration = settings.duration_s
+    base = _vector(knee_angle_r=-90.0)
+    base[_INDEX["pelvis_ty"]] = 0.95
+    ramps = [(0.0, duration / 2, _vector(hip_flexion_r=settings.flexion_deg)),
+             (duration / 2, duration / 2, _vector(hip_adduction_r=settings.adduction_deg,
+                                                  hip_rotation_r=settings.internal_rotation_deg))]
+    return _prescribed(_PiecewiseRamps(base, ramps), duration, frames, "FADIR test (prescribed)")
+
+
+def squat_trial(settings, frames, body_weight_n, model):
+    """A bilateral squat: hip, knee and ankle flex together to the configured depth over the
+    first half and return over the second; the pelvis moves so the right foot stays flat on the
+    floor; each foot carries half the body weight under the mid-foot (quasi-static, both legs
+    symmetric). Knee flexion negative in gait2392's convention.
+    """
+    duration = settings.duration_s
+    depth = _vector(hip_flexion_r=settings.hip_flexion_deg, knee_angle_r=-settings.knee_flexion_deg,
+                    ankle_angle_r=settings.ankle_dorsiflexion_deg)
+    legs = _PiecewiseRamps(np.zeros(len(COORDINATE_COLUMNS)),
+                           [(0.0, duration / 2, depth), (duration / 2, duration / 2, -depth)])
+    coordinates = _FootPlanted(legs, model)
+    trial = _prescribed(coordinates, duration, frames, "squat (prescribed)")
+    n = len(trial.time)
+    grf = np.tile([0.0, 0.5 * body_weight_n, 0.0], (n, 1))
+    cop = np.tile(MID_FOOT_IN_CALCN, (n, 1))
+    return replace(trial, grf=grf, cop=cop, cop_frame="calcn_r")
+
+
+#: Centre of pressure of quiet bilateral stance in the calcn_r frame [m]: halfway between the
+#: heel and the metatarsal heads of gait2392's foot, on the sole.
+MID_FOOT_IN_CALCN = np.array([0.09, -0.02, 0.0])
+
+
+class _FootPlanted:
+    """Coordinates of ``legs`` with pelvis translations that keep the calcn_r origin fixed.
+
+    Forward kinematics of ``model`` gives the foot relative to the pelvis; the pelvis is placed
+    so the foot stays where it is in the first frame. Rates by central differences (the motion
+    is slow and smooth).
+    """
+
+    def __init__(self, legs, model, step=1e-4):
+        self.legs = legs
+        self.model = model
+        self.step = step
+        self.anchor = self._foot(np.zeros(1))[0]
+
+    def _foot(self, t):
+        from .kinematics import forward_kinematics
+        q = self.legs(t, 0)
+        order = [COORDINATE_COLUMNS.index(n) for n in self.model.coordinate_names]
+        _, origin = forward_kinematics(self.model, q[:, order])
+        return origin[:, self.model.body_names.index("calcn_r")]
+
+    def __call__(self, t, nu=0):
+        t = np.atleast_1d(np.asarray(t, float))
+        if nu == 1:
+            return (self(t + self.step) - self(t - self.step)) / (2 * self.step)
+        q = self.legs(t, 0)
+        shift = self.anchor - self._foot(t)
+        for axis, name in enumerate(("pelvis_tx", "pelvis_ty", "pelvis_tz")):
+            q[:, _INDEX[name]] += shift[:, axis]
+        return q
+
+
+def _prescribed(coordinates, duration, frames, source):
+    n = frames
+    return Trial(time=np.linspace(0.0, duration, n), gait_phase=np.linspace(0.0, 100.0, n),
+                 coordinates=coordinates, coordinate_names=COORDINATE_COLUMNS,
+                 grf=np.zeros((n, 3)), cop=np.zeros((n, 3)), cop_frame="ground",
+                 free_moment=np.zeros((n, 3)), speed=0.0, source=source)
+
+
+def uphill(trial, incline_deg):
+    """A level gait trial on a slope of ``incline_deg`` (uphill positive).
+
+    Model: the leg keeps its motion relative to the running surface while the pelvis keeps its
+    orientation relative to gravity, so every instant the leg is rotated forward by the incline
+    about the hip's flexion axis: hip flexion rises by the incline angle throughout, and the
+    ground reaction force (normal and tangential to the surface) rotates with the surface. This
+    reproduces the direction of the measured changes (more hip flexion at contact and more
+    propulsive force uphill; Roberts & Belliveau 2005, J Exp Biol 208:1963) without claiming
+    their size. Running at steady speed, the stride-mean force must still equal the level one
+    (the weight): the along-slope impulse this needs beyond the rotated force is added during
+    stance in proportion to the normal force.
+    """
+    if incline_deg == 0.0:
+        return trial
+    a = math.radians(incline_deg)
+    k = _INDEX["hip_flexion_r"]
+    level = trial.coordinates
+
+    def coordinates(t, nu=0, _level=level):
+        q = _level(t, nu)
+        if nu == 0:
+            q[:, k] += a
+        return q
+
+    c, s = math.cos(a), math.sin(a)
+    rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])  # about +z: surface normal tilts back
+    grf = trial.grf @ rot.T
+    # Steady speed on the slope needs the same mean force as on the level (the body's weight):
+    # the missing along-slope impulse is added in proportion to the normal force.
+    normal = np.maximum(trial.grf[:, 1], 0.0)
+    if normal.mean() > 0.0:
+        grf += np.outer(normal / normal.mean(), trial.grf.mean(axis=0) - grf.mean(axis=0))
+    free = trial.free_moment @ rot.T
+    return replace(trial, coordinates=coordinates, grf=grf, free_moment=free,
+                   source=f"{trial.source}, uphill {incline_deg:g} deg (surface-aligned leg)")
+
+
+__all__ = ["fadir_trial", "squat_trial", "uphill", "smooth_ramp", "G"]
