@@ -20,10 +20,11 @@ with every thread pool at one thread. Rows for a baseline that is not installed 
 notes and carry no figure.
 """
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _worker import SINGLE_THREAD_ENV, row, run_worker  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,8 +37,6 @@ N_FCL_DISTANCE = 60
 N_TRIMESH = 4
 REPEATS = 5
 
-SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                     "NUMBA_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
 
 
 def _load_naive_geometry():
@@ -174,22 +173,7 @@ def _worker():
 
 
 def _subprocess():
-    env = {**os.environ, **SINGLE_THREAD_ENV}
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker"]
-    if hasattr(os, "sched_getaffinity"):
-        cpu = min(os.sched_getaffinity(0))
-        cmd = [sys.executable, "-c",
-               "import os, runpy, sys; os.sched_setaffinity(0, {%d}); sys.argv = %r; "
-               "runpy.run_path(sys.argv[0], run_name='__main__')" % (cpu, cmd[1:])]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(ROOT))
-    if out.returncode != 0:
-        raise RuntimeError(f"benchmark worker failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _row(benchmark, measured, unit, baseline, baseline_unit, ratio, notes):
-    return {"benchmark": benchmark, "measured": measured, "unit": unit, "baseline": baseline,
-            "baseline_unit": baseline_unit, "ratio": ratio, "notes": notes}
+    return run_worker(__file__, [], SINGLE_THREAD_ENV)
 
 
 def run():
@@ -203,7 +187,7 @@ def run():
     rows = []
     if r.get("fcl"):
         speedup = pps / r["fcl_collide_pps"]
-        rows.append(_row(
+        rows.append(row(
             "clearance per core vs python-fcl collide", pps, "poses/s", r["fcl_collide_pps"],
             "poses/s (fcl yes/no)", speedup,
             f"aim >= {AIM_POSES_PER_S:,} poses/s: {'met' if pps >= AIM_POSES_PER_S else 'NOT met'}, "
@@ -212,34 +196,34 @@ def run():
             f"colliding (agrees with clearance < 0 on {100 * r['fcl_agree']:.0f}%: fcl also counts the "
             f"articular head); {setting}"))
         fspeed = r["hipsim_fadir_pps"] / r["fcl_collide_fadir_pps"]
-        rows.append(_row(
+        rows.append(row(
             "clearance per core vs fcl collide, deep-flexion poses", r["hipsim_fadir_pps"], "poses/s",
             r["fcl_collide_fadir_pps"], "poses/s (fcl yes/no)", fspeed,
             f"flexion 60..120, adduction -10..25, internal rotation -10..50 deg (FADIR range), "
             f"{100 * r['fadir_overlap_fraction']:.0f}% overlapping; same meshes; aims: "
             f"{'met' if r['hipsim_fadir_pps'] >= AIM_POSES_PER_S else 'NOT met'} (50k), "
             f"{'met' if fspeed >= AIM_SPEEDUP_VS_FCL else 'NOT met'} (10x)"))
-        rows.append(_row(
+        rows.append(row(
             "clearance per core vs python-fcl distance", pps, "poses/s", r["fcl_distance_pps"],
             "poses/s (fcl distance)", pps / r["fcl_distance_pps"],
             f"fcl.distance on the first {N_FCL_DISTANCE} of the same poses (TARGETS anchor ~60 poses/s)"))
     else:
-        rows.append(_row("clearance per core vs python-fcl", pps, "poses/s", None, "", None,
+        rows.append(row("clearance per core vs python-fcl", pps, "poses/s", None, "", None,
                          f"python-fcl not installed: baseline skipped (pip install python-fcl); {setting}"))
-    rows.append(_row("clearance per core vs fcl anchor", pps, "poses/s", FCL_COLLIDE_ANCHOR,
+    rows.append(row("clearance per core vs fcl anchor", pps, "poses/s", FCL_COLLIDE_ANCHOR,
                      "poses/s (TARGETS.md fcl yes/no anchor)", pps / FCL_COLLIDE_ANCHOR,
                      "anchor measured once on this machine type, not re-measured here"))
     if r.get("trimesh"):
-        rows.append(_row(
+        rows.append(row(
             "clearance per core vs trimesh signed_distance", pps, "poses/s", r["trimesh_pps"],
             "poses/s (trimesh)", pps / r["trimesh_pps"],
             f"trimesh {r['trimesh']} proximity.signed_distance of the same {r['n_query_points']:,} "
             f"query points against the acetabulum, first {N_TRIMESH} poses (anchor ~4 poses/s)"))
     else:
-        rows.append(_row("clearance per core vs trimesh signed_distance", pps, "poses/s", None, "", None,
+        rows.append(row("clearance per core vs trimesh signed_distance", pps, "poses/s", None, "", None,
                          "trimesh (with rtree) not installed or failed: baseline skipped"
                          + (f" ({r['trimesh_error']})" if r.get("trimesh_error") else "")))
-    rows.append(_row("clearance model build (grid + BVHs), one-time", r["build_warm_s"], "s", None, "", None,
+    rows.append(row("clearance model build (grid + BVHs), one-time", r["build_warm_s"], "s", None, "", None,
                      f"per morphology, kernels compiled; first build {r['build_s']:.2f} s and first "
                      f"query {r['first_query_s']:.2f} s include numba compile or cache load"))
     return rows

@@ -21,11 +21,12 @@ parent process has already imported. Run directly (``python benchmarks/bench_pip
 through ``benchmarks/run_all.py``.
 """
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _worker import SINGLE_THREAD_ENV, row, run_worker  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_OPENSIM = ROOT.parent / "shared" / "reference" / "opensim"
@@ -40,8 +41,6 @@ TARGET_FRAMES = 10_000              # the trial is tiled to about this many fram
 REPEATS = 5
 SLSQP_FTOL = 1e-10                  # a practical, already strict, setting (objective ~0.01-1)
 
-SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                     "NUMBA_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
 
 
 def walking_config():
@@ -189,25 +188,10 @@ def _worker_throughput(label, config):
 
 
 def _subprocess(kind, args, env_extra, pin=True):
-    env = {**os.environ, **env_extra}
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, json.dumps(args)]
-    if pin and hasattr(os, "sched_getaffinity"):
-        cpu = min(os.sched_getaffinity(0))
-        cmd = [sys.executable, "-c",
-               "import os, runpy, sys; os.sched_setaffinity(0, {%d}); sys.argv = %r; "
-               "runpy.run_path(sys.argv[0], run_name='__main__')" % (cpu, cmd[1:])]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(ROOT))
-    if out.returncode != 0:
-        raise RuntimeError(f"benchmark worker {kind} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_worker(__file__, [kind, json.dumps(args)], env_extra, pin)
 
 
 # ----------------------------------------------------------------------------- rows
-def _row(benchmark, measured, unit, baseline, baseline_unit, ratio, notes):
-    return {"benchmark": benchmark, "measured": measured, "unit": unit, "baseline": baseline,
-            "baseline_unit": baseline_unit, "ratio": ratio, "notes": notes}
-
-
 def compile_rows():
     label, config = walking_config()
     with tempfile.TemporaryDirectory(prefix="hipsim-numba-cache-") as cache:
@@ -215,7 +199,7 @@ def compile_rows():
         cold = _subprocess("compile", config, env, pin=False)
         warm = _subprocess("compile", config, env, pin=False)      # same, now populated, cache
     compile_s = cold["first_s"] - warm["first_s"]
-    return [_row("numba compile: first pipeline call, empty cache", cold["first_s"], "s",
+    return [row("numba compile: first pipeline call, empty cache", cold["first_s"], "s",
                  warm["first_s"], "s (first call, on-disk cache)", cold["first_s"] / warm["first_s"],
                  f"compile ~{compile_s:.1f} s; steady-state call {1e3 * cold['second_s']:.0f} ms; "
                  f"import hipsim {cold['import_s']:.2f} s; {label}, 101 frames")]
@@ -233,13 +217,13 @@ def throughput_rows():
         status = r["status"]
         flagged = "" if sum(status[1:]) == 0 else (
             f"; solver_status counts {dict((i, c) for i, c in enumerate(status) if c)}")
-        rows.append(_row(
+        rows.append(row(
             f"pipeline per core, {label}", r["pipeline_fps"], "frames/s",
             r["slsqp_fps"], "frames/s (SLSQP warm start, analytic gradients)", speedup,
             f"aim >= {AIM_FRAMES_PER_S:,} f/s: {'met' if r['pipeline_fps'] >= AIM_FRAMES_PER_S else 'NOT met'}, "
             f"aim >= {AIM_SPEEDUP_VS_SLSQP}x SLSQP: {'met' if speedup >= AIM_SPEEDUP_VS_SLSQP else 'NOT met'}; "
             f"median of {REPEATS} x {r['frames']:,} frames ({r['tiles']} tiles); {profile}{flagged}"))
-        rows.append(_row(
+        rows.append(row(
             f"static optimization kernel alone, {label}", r["kernel_fps"], "frames/s",
             r["slsqp_fps"], "frames/s (scipy SLSQP)", r["kernel_fps"] / r["slsqp_fps"],
             f"{r['n_muscle']} muscles x {r['n_dof']} dofs; mean {r['kernel_iterations']:.1f} "
@@ -247,17 +231,17 @@ def throughput_rows():
             f"x3; SLSQP vs hipsim forces: median {r['slsqp_force_error_median']:.1e}, "
             f"max {r['slsqp_force_error_max']:.1e} relative"))
         naive_speedup = r["pipeline_fps"] / r["slsqp_naive_fps"]
-        rows.append(_row(
+        rows.append(row(
             f"pipeline vs quick-script SLSQP, {label}", r["pipeline_fps"], "frames/s",
             r["slsqp_naive_fps"], "frames/s (SLSQP cold start, finite differences)", naive_speedup,
             f"aim >= {AIM_SPEEDUP_VS_SLSQP}x: {'met' if naive_speedup >= AIM_SPEEDUP_VS_SLSQP else 'NOT met'}; "
             f"SLSQP from a = 0.05 every frame, no jac (scipy differences), ftol {SLSQP_FTOL:g}, "
             f"{r['slsqp_naive_frames']} frames x2"))
-        rows.append(_row(
+        rows.append(row(
             f"scipy SLSQP per frame (warm, analytic), {label}", 1e3 / r["slsqp_fps"], "ms/frame",
             1e3 * SLSQP_ANCHOR_S, "ms/frame (TARGETS.md anchor, 35 x 4)", SLSQP_ANCHOR_S * r["slsqp_fps"],
             "anchor not re-measured; ratio = anchor / measured (>1: this SLSQP is faster than the anchor)"))
-        rows.append(_row(
+        rows.append(row(
             f"pipeline vs OpenSim, {label}", r["pipeline_fps"], "frames/s",
             OPENSIM_FRAMES_PER_S, "frames/s (OpenSim 4.6 SO+JR anchor)", r["pipeline_fps"] / OPENSIM_FRAMES_PER_S,
             "anchor measured on this machine type (TARGETS.md: 151 gait2392 walking frames in 18.0 s), "
