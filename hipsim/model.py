@@ -216,10 +216,6 @@ class Model:
         pelvis = {int(self.func_coord[f]) for f in self.joint_func[0] if self.func_coord[f] >= 0}
         return np.array([k for k in range(self.n_ext) if k not in pelvis], dtype=np.int64)
 
-    @property
-    def total_leg_mass(self):
-        return float(self.body_mass[1:].sum())
-
 
 def _text_floats(node, where):
     try:
@@ -771,7 +767,9 @@ def load_model(path=None):
     return _load_cached(str(Path(path).resolve()) if path else str(DEFAULT_MODEL))
 
 
+@functools.lru_cache(maxsize=8)
 def whole_body_mass(path=None):
-    """Total mass of all bodies in the model file [kg] (for scaling to a subject)."""
+    """Total mass of all bodies in the model file [kg] (for scaling to a subject); read once
+    per file and process."""
     root = ET.parse(path or DEFAULT_MODEL).getroot()
     return float(sum(float(b.findtext("mass", "0")) for b in root.iter("Body")))

@@ -711,13 +711,7 @@ def measure_alpha_angle(femur_mesh, head_center, neck_axis, clock, head_radius=N
     i = int(np.argmax(bad))
     if i == 0:
         raise InputError(femur_mesh.name, "the head dome is not on a sphere about the given centre")
-    lo, hi = betas[i], betas[i - 1]         # lo departs, hi on the circle
-    for _ in range(30):
-        mid = 0.5 * (lo + hi)
-        if off(mid)[0]:
-            lo = mid
-        else:
-            hi = mid
+    lo, hi = bisect_boundary(lambda b: off(b)[0], betas[i], betas[i - 1])  # lo departs
     return float(0.5 * (lo + hi))
 
 
@@ -769,12 +763,7 @@ def measure_lcea(acetabulum_mesh, head_center, ignore_regions=(ACETABULUM_REGION
             raise InputError(acetabulum_mesh.name, "no acetabular roof above the head centre")
         i = int(np.argmax(h))
         lo, hi = betas[i], betas[i - 1]
-    for _ in range(30):
-        mid = 0.5 * (lo + hi)
-        if hit(mid)[0]:
-            lo = mid
-        else:
-            hi = mid
+    lo, hi = bisect_boundary(lambda b: hit(b)[0], lo, hi)
     return float(0.5 * (lo + hi))
 
 
@@ -800,6 +789,18 @@ def _params(morphology):
     elif morphology is None:
         morphology = Morphology()
     return {k: getattr(morphology, k) for k in _KEYS}
+
+
+def bisect_boundary(holds, lo, hi, tol=1e-9):
+    """Narrow [lo, hi] around the boundary of a predicate that holds at ``lo`` and not at
+    ``hi`` (either order of the numbers) until ``|hi - lo| <= tol``; returns (lo, hi)."""
+    while abs(hi - lo) > tol:
+        mid = 0.5 * (lo + hi)
+        if holds(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo, hi
 
 
 def _bisect(f, lo, hi, target, key, what, tol=0.01, iters=50):

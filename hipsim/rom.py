@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from . import __version__
+from .morphology import bisect_boundary
 from .variables import CONVENTIONS
 
 SCAN_STEP_DEG = 1.0
@@ -48,14 +49,8 @@ def first_contact(clearance_of, limit, tolerance):
     i = int(touching[0])
     if i == 0:
         return float("nan"), float("nan")
-    lo, hi = steps[i - 1], steps[i]
-    while abs(hi - lo) > tolerance:
-        mid = 0.5 * (lo + hi)
-        c, _ = clearance_of(np.array([mid]))
-        if c[0] < 0.0:
-            hi = mid
-        else:
-            lo = mid
+    lo, hi = bisect_boundary(lambda a: clearance_of(np.array([a]))[0][0] >= 0.0,
+                             steps[i - 1], steps[i], tolerance)
     _, clock = clearance_of(np.array([hi]))
     return float(lo), float(clock[0])
 
