@@ -61,7 +61,9 @@ def range_of_motion(config, clearance_model=None):
     from .impingement import ClearanceModel
     from .morphology import build_hip
     if clearance_model is None:
-        clearance_model = ClearanceModel(build_hip(config.morphology))
+        # exact clearances: the bisection on the contact angle should not inherit the bulk
+        # queries' 0.05 mm bound (~0.3 deg of rotation at the rim)
+        clearance_model = ClearanceModel(build_hip(config.morphology), tolerance_mm=0.0)
     r = config.rom
     flexion = np.arange(r.flexion_start_deg, r.flexion_stop_deg + 1e-9, r.flexion_step_deg)
     adduction = r.adduction_deg

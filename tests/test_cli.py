@@ -123,15 +123,6 @@ def test_rom_writes_the_contract_variables(tmp_path, capsys):
     assert "config" in ds.attrs
 
 
-def test_cam_hip_has_less_internal_rotation(tmp_path):
-    from hipsim import load_config
-    from hipsim.rom import range_of_motion
-    at90 = {"rom": {"flexion_start_deg": 90.0, "flexion_stop_deg": 90.0}}
-    normal = range_of_motion(load_config(at90))
-    cam = range_of_motion(load_config({**at90, "morphology": {"alpha_angle_deg": 80.0}}))
-    assert float(cam["max_internal_rotation"][0]) < float(normal["max_internal_rotation"][0])
-
-
 @pytest.mark.parametrize("fmt", ["stl", "ply", "vtk"])
 def test_mesh_command_writes_both_bones(tmp_path, capsys, fmt):
     assert main(["mesh", "-o", str(tmp_path / "m"), "--format", fmt]) == 0

@@ -15,7 +15,7 @@ def small_hip():
 
 @pytest.fixture(scope="module")
 def small_model(small_hip):
-    return imp.ClearanceModel(small_hip)
+    return imp.ClearanceModel(small_hip, tolerance_mm=0.0)
 
 
 def random_poses(n, seed):
@@ -101,7 +101,8 @@ def test_clearance_is_independent_of_grid_and_clusters(small_hip, small_model):
     R = random_poses(60, seed=5)
     base = small_model.query(R)
     for h, cs in ((0.6, 3.0), (2.5, 12.0)):
-        other = imp.ClearanceModel(small_hip, grid_spacing_mm=h, cluster_size_mm=cs).query(R)
+        other = imp.ClearanceModel(small_hip, grid_spacing_mm=h, cluster_size_mm=cs,
+                                   tolerance_mm=0.0).query(R)
         np.testing.assert_allclose(other.clearance_mm, base.clearance_mm, atol=1e-9)
         np.testing.assert_allclose(other.overlap_area_mm2, base.overlap_area_mm2, atol=1e-9)
 
@@ -109,16 +110,18 @@ def test_clearance_is_independent_of_grid_and_clusters(small_hip, small_model):
 def test_tolerance_bounds_the_error(small_model, small_hip):
     R = random_poses(200, seed=7)
     exact = small_model.query(R)
-    loose = imp.ClearanceModel(small_hip, tolerance_mm=0.05).query(R)
-    diff = loose.clearance_mm - exact.clearance_mm
-    assert np.all(diff >= -1e-12) and np.all(diff <= 0.05 + 1e-12)
+    for loose in (imp.ClearanceModel(small_hip, tolerance_mm=0.05).query(R),
+                  imp.ClearanceModel(small_hip).query(R)):             # the default bound
+        diff = loose.clearance_mm - exact.clearance_mm
+        assert np.all(diff >= -1e-12) and np.all(diff <= imp.DEFAULT_TOLERANCE_MM + 1e-12)
+        np.testing.assert_allclose(loose.overlap_area_mm2, exact.overlap_area_mm2, atol=1e-9)
 
 
 @pytest.mark.slow
 def test_full_resolution_meshes_against_brute_force():
     hip = ng.synthetic_hip(resolution=1.0)              # ~6,000 triangles each, as benchmarked
     R = random_poses(8, seed=6)
-    got = imp.ClearanceModel(hip).query(R)
+    got = imp.ClearanceModel(hip, tolerance_mm=0.0).query(R)
     ref = ng.brute_clearance(hip.femur, hip.acetabulum, R)
     np.testing.assert_allclose(got.clearance_mm, ref.clearance_mm, atol=1e-6)
     np.testing.assert_allclose(got.overlap_area_mm2, ref.overlap_area_mm2, atol=1e-6)
@@ -191,7 +194,7 @@ def test_parametric_hip_against_brute_force():
     R = random_poses(40, seed=8)
     for params, labrum in (({}, False), ({"alpha_angle_deg": 75.0}, True)):
         hip = morphology.build_hip(params, resolution=0.5, labrum=labrum)
-        model = imp.ClearanceModel(hip)
+        model = imp.ClearanceModel(hip, tolerance_mm=0.0)
         got = model.query(R)
         ref = ng.brute_clearance(hip.femur, hip.acetabulum, R)
         np.testing.assert_allclose(got.clearance_mm, ref.clearance_mm, atol=1e-6)

@@ -258,6 +258,36 @@ def _interp(px, py, pz, origin, h, field):
 
 
 @njit
+def _node(px, py, pz, origin, h, field):
+    """Values at the grid node nearest to ``p`` and the distance to it:
+    (d_c(node), sd(node), |p - node| (rounded up), True), or (0, 0, 0, False) off the grid.
+    Both fields are 1-Lipschitz, so d_c(p) >= d_c(node) - |p - node| and likewise for sd."""
+    fx = (px - origin[0]) / h + 0.5
+    fy = (py - origin[1]) / h + 0.5
+    fz = (pz - origin[2]) / h + 0.5
+    if not (fx >= 0.0 and fy >= 0.0 and fz >= 0.0):
+        return 0.0, 0.0, 0.0, False
+    ix, iy, iz = int(fx), int(fy), int(fz)
+    if ix >= field.shape[0] or iy >= field.shape[1] or iz >= field.shape[2]:
+        return 0.0, 0.0, 0.0, False
+    dx = px - (origin[0] + ix * h)
+    dy = py - (origin[1] + iy * h)
+    dz = pz - (origin[2] + iz * h)
+    r = math.sqrt(dx * dx + dy * dy + dz * dz) * 1.000001 + 1e-9
+    return field[ix, iy, iz, 0], field[ix, iy, iz, 1], r, True
+
+
+@njit
+def _node_rejects(px, py, pz, origin, h, field, best_ub, always_outside):
+    """True when the nearest grid node alone proves that ``p`` is outside the solid and farther
+    than ``best_ub`` from the contact surface: a few operations instead of the trilinear bounds."""
+    dn, sn, r, ok = _node(px, py, pz, origin, h, field)
+    if not ok or dn - r <= best_ub:
+        return False
+    return always_outside or sn - r > 0.0
+
+
+@njit
 def _hint_distance(px, py, pz, origin, h, hint, tri):
     """Distance from ``p`` to the nearest contact triangle of the grid node nearest to ``p``."""
     ix = min(max(int((px - origin[0]) / h + 0.5), 0), hint.shape[0] - 1)
@@ -341,12 +371,13 @@ def fill_grid(origin, h, field, hint, rmin, rmax,
 
 
 @njit
-def clearance_poses(rot, qpts, vweight, q_out, cl_start, cl_centre, cl_radius, cl_out,
-                    origin, h, err, field, hint, box_lo, box_hi, tol,
+def clearance_poses(rot, qpts, vweight, q_out, cl_start, cl_centre, cl_radius, cl_out, cl_far,
+                    cl_static, q_far, origin, h, err, field, hint, box_lo, box_hi, tol,
                     c_bmin, c_bmax, c_left, c_right, c_start, c_count, c_tri,
                     a_bmin, a_bmax, a_left, a_right, a_start, a_count, a_tri, a_face, faces,
                     face_normal, edge_normal, vertex_normal,
-                    c_cell_start, c_cell_slots, a_cell_start, a_cell_slots,
+                    c_cell_start, c_cell_slots, c_cell_dist, c_cell_sph, a_cell_start, a_cell_slots,
+                    a_cell_dist, a_cell_sph,
                     clearance, point, surface_point, area, n_exact):
     """Clearance of every pose (serial loop over poses).
 
@@ -358,6 +389,9 @@ def clearance_poses(rot, qpts, vweight, q_out, cl_start, cl_centre, cl_radius, c
         solid, so it is outside the solid in every pose (rotations keep |q|)
     cl_start : (nc + 1,) first point of each cluster; cl_centre (nc, 3); cl_radius (nc,);
         cl_out (nc,) bool, every point of the cluster has q_out
+    q_far : (nq,) pose-independent lower bound [mm] on the distance of an always-outside point to
+        the contact surface (from |q| alone; 0 when unknown); cl_far (nc,) its minimum over each
+        cluster; cl_static (nc,) the clusters in order of increasing cl_far
     origin, h, field, hint : the grid (see :func:`fill_grid`); err = sqrt(3)/2 h (+ rounding slack)
     box_lo, box_hi : (3,) box of the whole acetabulum; the grid covers it with a margin larger
         than every cluster radius, so a point outside the grid is outside the solid
@@ -367,7 +401,7 @@ def clearance_poses(rot, qpts, vweight, q_out, cl_start, cl_centre, cl_radius, c
     c_* : BVH of the contact triangles; a_* : BVH of all triangles (for the sign);
     a_face : (M,) face index of each slot of the all-triangle BVH; faces; face_normal (F, 3);
     edge_normal (F, 3, 3) per face and local edge (ab, bc, ca); vertex_normal (V, 3)
-    c_cell_start, c_cell_slots / a_cell_start, a_cell_slots : per-cell candidate triangles of the
+    c_cell_start, c_cell_slots, c_cell_dist / a_cell_* : per-cell candidate triangles of the
         contact / whole surface (:func:`build_cell_lists`), used before the BVHs
 
     Outputs (filled): clearance (n,) [mm], point (n, 3) the femur point attaining it (pelvis
@@ -379,6 +413,10 @@ def clearance_poses(rot, qpts, vweight, q_out, cl_start, cl_centre, cl_radius, c
     nc = cl_centre.shape[0]
     stack = np.empty(STACK_SIZE, np.int64)
     cl_lb = np.empty(nc)
+    cell_r = math.sqrt(3.0) / 2.0 * h * 1.000001 + 1e-9
+    cl_order = np.empty(nc, np.int64)
+    cl_p = np.empty((nc, 3))
+    cl_sure = np.zeros(nc, np.bool_)
     cand_idx = np.empty(nq, np.int64)
     cand_lb = np.empty(nq)
     cand_d = np.empty(nq)
@@ -393,36 +431,78 @@ def clearance_poses(rot, qpts, vweight, q_out, cl_start, cl_centre, cl_radius, c
         r10, r11, r12 = rot[i, 1, 0], rot[i, 1, 1], rot[i, 1, 2]
         r20, r21, r22 = rot[i, 2, 0], rot[i, 2, 1], rot[i, 2, 2]
         best_ub = np.inf
-        # 1. clusters: bounds from the interpolated fields at the rotated bounding-sphere centre
-        for k in range(nc):
+        # 1. clusters: cheap bounds from the nearest grid node of each rotated bounding-sphere
+        #    centre give a first best_ub; the trilinear bounds then refine the clusters that
+        #    may still hold the minimum or lie inside the solid
+        for o in range(nc):
+            k = cl_static[o]
+            if cl_far[k] > 0.0 and cl_far[k] > best_ub:
+                # this and every later cluster lie outside the solid and farther than a known
+                # candidate, by |q| alone (cl_far > 0 only when every point is always outside)
+                for o2 in range(o, nc):
+                    k2 = cl_static[o2]
+                    cl_lb[k2] = cl_far[k2]
+                    cl_sure[k2] = True
+                break
             qx, qy, qz = cl_centre[k, 0], cl_centre[k, 1], cl_centre[k, 2]
             px = r00 * qx + r01 * qy + r02 * qz
             py = r10 * qx + r11 * qy + r12 * qz
             pz = r20 * qx + r21 * qy + r22 * qz
-            d, s, e, dlb, inside = _interp(px, py, pz, origin, h, field)
-            e += cl_radius[k]
-            if inside:
-                if cl_out[k] or s > e:
-                    lb = dlb - cl_radius[k]
-                    ub = d + e
-                else:
-                    lb = -(d + e)
-                    ub = -(d - e) if s < -e else d + e
-                if ub < best_ub:
-                    best_ub = ub
+            cl_p[k, 0], cl_p[k, 1], cl_p[k, 2] = px, py, pz
+            dn, sn, rn, ok = _node(px, py, pz, origin, h, field)
+            rad = cl_radius[k] + rn
+            if ok:
+                cl_lb[k] = dn - rad
+                cl_sure[k] = cl_out[k] or sn - rad > 0.0
+                if dn + rad < best_ub:
+                    best_ub = dn + rad
             else:
-                lb = _box_distance(px, py, pz, box_lo, box_hi) - cl_radius[k]
+                cl_lb[k] = _box_distance(px, py, pz, box_lo, box_hi) - cl_radius[k]
+                cl_sure[k] = True
+        for k in range(nc):
+            if cl_sure[k] and cl_lb[k] > best_ub:
+                continue
+            px, py, pz = cl_p[k, 0], cl_p[k, 1], cl_p[k, 2]
+            d, s, e, dlb, inside = _interp(px, py, pz, origin, h, field)
+            if not inside:
+                continue
+            e += cl_radius[k]
+            if cl_out[k] or s > e:
+                lb = max(dlb - cl_radius[k], cl_lb[k])
+                ub = d + e
+            else:
+                lb = -(d + e)
+                ub = -(d - e) if s < -e else d + e
+            if ub < best_ub:
+                best_ub = ub
             cl_lb[k] = lb
         # 2. points of the clusters that may hold the minimum or lie inside the solid
-        nc_cand = 0
+        # clusters that may matter, in order of increasing lower bound: the nearest ones set a
+        # tight best_ub first, which then rejects most of the others whole
+        n_open = 0
         for k in range(nc):
             if cl_lb[k] > best_ub and cl_lb[k] >= 0.0:
                 continue
+            pos = n_open
+            while pos > 0 and cl_lb[cl_order[pos - 1]] > cl_lb[k]:
+                cl_order[pos] = cl_order[pos - 1]
+                pos -= 1
+            cl_order[pos] = k
+            n_open += 1
+        nc_cand = 0
+        for o in range(n_open):
+            k = cl_order[o]
+            if cl_lb[k] > best_ub and cl_lb[k] >= 0.0:
+                continue
             for j in range(cl_start[k], cl_start[k + 1]):
+                if q_far[j] > 0.0 and q_far[j] > best_ub:   # outside, and too far by |q| alone
+                    continue
                 qx, qy, qz = qpts[j, 0], qpts[j, 1], qpts[j, 2]
                 px = r00 * qx + r01 * qy + r02 * qz
                 py = r10 * qx + r11 * qy + r12 * qz
                 pz = r20 * qx + r21 * qy + r22 * qz
+                if _node_rejects(px, py, pz, origin, h, field, best_ub, q_out[j]):
+                    continue
                 d, s, e, dlb, inside = _interp(px, py, pz, origin, h, field)
                 if inside:
                     if q_out[j] or s > e:                 # outside for sure
@@ -508,11 +588,13 @@ def clearance_poses(rot, qpts, vweight, q_out, cl_start, cl_centre, cl_radius, c
             bound = cand_d[m] + cand_e[m] if cand_d[m] < np.inf else np.inf
             cell = _cell_of(px, py, pz, origin, h, field)
             dist, slot, cx, cy, cz, feat = nearest(px, py, pz, bound, cell, c_cell_start, c_cell_slots,
+                                                   c_cell_dist, c_cell_sph, cell_r,
                                                    c_bmin, c_bmax, c_left, c_right, c_start, c_count,
                                                    c_tri, stack)
-            sgn = _sign(px, py, pz, cand_s[m], cand_e[m], cell, a_cell_start, a_cell_slots, a_bmin,
-                        a_bmax, a_left, a_right, a_start, a_count, a_tri, a_face, faces, face_normal,
-                        edge_normal, vertex_normal, stack)
+            sgn = _sign(px, py, pz, cand_s[m], cand_e[m], origin, h, field, cell, a_cell_start,
+                        a_cell_slots, a_cell_dist, a_cell_sph, cell_r, a_bmin, a_bmax, a_left, a_right,
+                        a_start, a_count, a_tri, a_face, faces, face_normal, edge_normal, vertex_normal,
+                        stack)
             cand_sign[m] = sgn
             count += 1
             v = sgn * dist
@@ -534,9 +616,10 @@ def clearance_poses(rot, qpts, vweight, q_out, cl_start, cl_centre, cl_radius, c
                 py = r10 * qx + r11 * qy + r12 * qz
                 pz = r20 * qx + r21 * qy + r22 * qz
                 cell = _cell_of(px, py, pz, origin, h, field)
-                sgn = _sign(px, py, pz, cand_s[c], cand_e[c], cell, a_cell_start, a_cell_slots,
-                            a_bmin, a_bmax, a_left, a_right, a_start, a_count, a_tri, a_face, faces,
-                            face_normal, edge_normal, vertex_normal, stack)
+                sgn = _sign(px, py, pz, cand_s[c], cand_e[c], origin, h, field, cell, a_cell_start,
+                            a_cell_slots, a_cell_dist, a_cell_sph, cell_r, a_bmin, a_bmax, a_left,
+                            a_right, a_start, a_count, a_tri, a_face, faces, face_normal, edge_normal,
+                            vertex_normal, stack)
             if sgn < 0.0:
                 a += vweight[cand_idx[c]]
         clearance[i] = best
@@ -557,15 +640,23 @@ def clearance_poses(rot, qpts, vweight, q_out, cl_start, cl_centre, cl_radius, c
 
 
 @njit
-def _sign(px, py, pz, s_interp, err, cell, cell_start, cell_slots, a_bmin, a_bmax, a_left, a_right,
-          a_start, a_count, a_tri, a_face, faces, face_normal, edge_normal, vertex_normal, stack):
+def _sign(px, py, pz, s_interp, err, origin, h, field, cell, cell_start, cell_slots, cell_dist,
+          cell_sph, cell_r, a_bmin, a_bmax, a_left, a_right, a_start, a_count, a_tri, a_face, faces,
+          face_normal, edge_normal, vertex_normal, stack):
     """Inside (-1) / outside (+1) of the whole solid: from the interpolated signed distance when
-    it is farther than the interpolation error from 0, else exactly from the nearest feature."""
+    it is farther than the interpolation error from 0, or from the nearest node's value when that
+    is farther than the node, else exactly from the nearest feature."""
     if s_interp > err:
         return 1.0
     if s_interp < -err:
         return -1.0
+    dn, sn, rn, ok = _node(px, py, pz, origin, h, field)
+    if ok and sn > rn:
+        return 1.0
+    if ok and sn < -rn:
+        return -1.0
     d, slot, qx, qy, qz, feat = nearest(px, py, pz, abs(s_interp) + err, cell, cell_start, cell_slots,
+                                        cell_dist, cell_sph, cell_r,
                                         a_bmin, a_bmax, a_left, a_right, a_start, a_count, a_tri, stack)
     return feature_sign(px, py, pz, qx, qy, qz, slot, feat, a_face, faces, face_normal, edge_normal,
                         vertex_normal)
@@ -609,11 +700,16 @@ def build_cell_lists(origin, h, field, component, band, bmin, bmax, left, right,
     come within ``band`` [mm] of the surface: the triangles within d(c) + 2 r of the cell centre
     c (d exact, r = sqrt(3)/2 h the half-diagonal), which hold the nearest triangle of every point
     of the cell (dist(c, t*) <= dist(p, t*) + r <= d(c) + 2 r). Other cells get an empty list.
-    Returns (cell_start (ncell + 1,) int64, slots (k,) int32), cells numbered
+    Each cell's list is sorted by the distance of its triangles from the cell centre, so a
+    search can stop at the first triangle whose centre distance minus r exceeds the best found.
+    Returns (cell_start (ncell + 1,) int64, slots (k,) int32, centre_dist (k,) float64 [mm],
+    sphere (M, 4) the bounding sphere (centre, radius) of every BVH slot's triangle, a cheap
+    lower bound that skips most closest-point evaluations), cells numbered
     (ix * (ny - 1) + iy) * (nz - 1) + iz."""
     nx, ny, nz = field.shape[0] - 1, field.shape[1] - 1, field.shape[2] - 1
     cell_start = np.zeros(nx * ny * nz + 1, np.int64)
     out = np.empty(1 << 16, np.int32)
+    dist = np.empty(1 << 16)
     n_out = 0
     stack = np.empty(STACK_SIZE, np.int64)
     r = math.sqrt(3.0) / 2.0 * h
@@ -640,10 +736,35 @@ def build_cell_lists(origin, h, field, component, band, bmin, bmax, left, right,
                 if slot < 0:
                     d, slot, qx, qy, qz, feat = bvh_nearest(x, y, z, np.inf, bmin, bmax, left, right,
                                                             start, count, tri, stack)
+                n0 = n_out
                 out, n_out = bvh_range(x, y, z, d + 2.0 * r * 1.000001 + 1e-9, bmin, bmax, left,
                                        right, start, count, tri, stack, out, n_out)
+                if dist.shape[0] < out.shape[0]:
+                    grown = np.empty(out.shape[0])
+                    grown[:n0] = dist[:n0]
+                    dist = grown
+                seg = out[n0:n_out].copy()
+                dseg = np.empty(n_out - n0)
+                for t in range(n_out - n0):
+                    d2, qx, qy, qz, feat = closest_point_triangle(x, y, z, tri[seg[t]])
+                    dseg[t] = math.sqrt(d2)
+                order = np.argsort(dseg)
+                for t in range(n_out - n0):
+                    out[n0 + t] = seg[order[t]]
+                    dist[n0 + t] = dseg[order[t]]
     cell_start[nx * ny * nz] = n_out
-    return cell_start, out[:n_out].copy()
+    sphere = np.empty((tri.shape[0], 4))
+    for t in range(tri.shape[0]):
+        for a in range(3):
+            sphere[t, a] = (tri[t, 0, a] + tri[t, 1, a] + tri[t, 2, a]) / 3.0
+        r2 = 0.0
+        for v in range(3):
+            dx = tri[t, v, 0] - sphere[t, 0]
+            dy = tri[t, v, 1] - sphere[t, 1]
+            dz = tri[t, v, 2] - sphere[t, 2]
+            r2 = max(r2, dx * dx + dy * dy + dz * dz)
+        sphere[t, 3] = math.sqrt(r2) * 1.000001 + 1e-9
+    return cell_start, out[:n_out].copy(), dist[:n_out].copy(), sphere
 
 
 @njit
@@ -662,9 +783,11 @@ def _cell_of(px, py, pz, origin, h, field):
 
 
 @njit
-def nearest(px, py, pz, bound, cell, cell_start, cell_slots, bmin, bmax, left, right, start, count,
-            tri, stack):
-    """Exact nearest triangle: from the cell's candidate list when it has one, else the BVH."""
+def nearest(px, py, pz, bound, cell, cell_start, cell_slots, cell_dist, cell_sph, cell_r, bmin, bmax,
+            left, right, start, count, tri, stack):
+    """Exact nearest triangle: from the cell's candidate list when it has one (sorted by the
+    distance from the cell centre, which bounds the distance from ``p`` to within the cell's
+    half-diagonal ``cell_r``), else the BVH."""
     if cell >= 0:
         a, b = cell_start[cell], cell_start[cell + 1]
         if b > a:
@@ -672,11 +795,24 @@ def nearest(px, py, pz, bound, cell, cell_start, cell_slots, bmin, bmax, left, r
             best_slot = -1
             bx, by, bz = 0.0, 0.0, 0.0
             best_feat = -1
+            reach2 = np.inf                          # (sqrt(best) + sphere radius)^2 bound
             for t in range(a, b):
+                lb = cell_dist[t] - cell_r
+                if lb > 0.0 and lb * lb > best:
+                    break
                 s = cell_slots[t]
+                dx = px - cell_sph[s, 0]
+                dy = py - cell_sph[s, 1]
+                dz = pz - cell_sph[s, 2]
+                c2 = dx * dx + dy * dy + dz * dz
+                if c2 > reach2:
+                    rr = math.sqrt(best) + cell_sph[s, 3]
+                    if c2 > rr * rr:
+                        continue
                 d2, qx, qy, qz, feat = closest_point_triangle(px, py, pz, tri[s])
                 if d2 < best:
                     best = d2
+                    reach2 = 0.0
                     best_slot = s
                     bx, by, bz = qx, qy, qz
                     best_feat = feat
