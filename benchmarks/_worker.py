@@ -32,3 +32,13 @@ def row(benchmark, measured, unit, baseline, baseline_unit, ratio, notes):
     """One row of the benchmark table (see ``run_all.py``)."""
     return {"benchmark": benchmark, "measured": measured, "unit": unit, "baseline": baseline,
             "baseline_unit": baseline_unit, "ratio": ratio, "notes": notes}
+
+
+def main(worker, run):
+    """The ``__main__`` of a benchmark module: ``--worker ARGS`` runs ``worker(*ARGS)`` (inside the
+    pinned subprocess), otherwise the module's rows are printed as a table."""
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker(*sys.argv[2:])
+    else:
+        from run_all import print_table
+        print_table(run())

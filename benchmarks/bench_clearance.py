@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _worker import SINGLE_THREAD_ENV, row, run_worker  # noqa: E402
+from _worker import SINGLE_THREAD_ENV, main, row, run_worker  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -242,9 +242,4 @@ def run():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        _worker()
-    else:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from run_all import print_table
-        print_table(run())
+    main(_worker, run)

@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _worker import SINGLE_THREAD_ENV, row, run_worker  # noqa: E402
+from _worker import SINGLE_THREAD_ENV, main, row, run_worker  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_OPENSIM = ROOT.parent / "shared" / "reference" / "opensim"
@@ -264,9 +264,4 @@ def _worker_main(kind, payload):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        _worker_main(sys.argv[2], sys.argv[3])
-    else:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from run_all import print_table
-        print_table(run())
+    main(_worker_main, run)

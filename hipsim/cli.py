@@ -84,6 +84,8 @@ def summary_table(ds):
     r = ds["hip_contact_force_resultant"].values
     phase = ds["gait_phase"].values
     i = int(np.argmax(r))
+    pk = ds["contact_pressure_peak"].values
+    j = int(np.argmax(pk))
     stance = ds["grf"].sel(axis="superior").values > 0.02
     toe_off = float(phase[np.argmax(~stance & (phase > 5))]) if (~stance).any() else float("nan")
     mf = ds["muscle_force"]
@@ -105,7 +107,10 @@ def summary_table(ds):
         f"{float(phase[int(np.argmin(ds['impingement_clearance'].values))]):10.1f}",
         f"{'  where on the rim [clock, h]':44s} "
         f"{float(ds['impingement_clock'][int(np.argmin(ds['impingement_clearance'].values))]):10.1f}",
+        f"{'peak cartilage contact pressure [MPa]':44s} {pk[j]:10.2f}  {phase[j]:10.1f}",
+        f"{'  contact area there [mm2]':44s} {ds['contact_area'].values[j]:10.0f}",
         f"{'frames flagged by the solver':44s} {int((ds['solver_status'] != 0).sum()):10d}",
+        f"{'frames flagged by the pressure solver':44s} {int((ds['contact_pressure_status'] != 0).sum()):10d}",
         f"{'largest hip reserve moment [N m]':44s} {abs(ds['reserve_moment']).max().item():10.3f}",
         "",
         "peak muscle-group force [N]: " + ", ".join(

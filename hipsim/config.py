@@ -99,6 +99,7 @@ class Cartilage(_Section):
     thickness_mm: float = Field(2.0, gt=0, le=10)
     modulus_mpa: float = Field(12.0, gt=0, le=1000)
     poisson_ratio: float = Field(0.45, ge=0, lt=0.5)
+    pressure_map: bool = False     # also store the per-element pressure of every frame
 
 
 class Range(_Section):

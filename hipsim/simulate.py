@@ -13,6 +13,7 @@ from .motions import fadir_trial, squat_trial, uphill
 from .model import ACTUATED_COORDINATES, DEFAULT_MODEL_HEIGHT_M, load_model, scaled, whole_body_mass
 from .muscles import force_capacity, muscle_geometry, muscle_group, strength_multipliers
 from .optimize import STATUS_MEANINGS, static_optimization
+from .pressure import STATUS_MEANINGS as PRESSURE_STATUS
 from .variables import create_dataset
 
 HIP_DOFS = ("flexion", "adduction", "internal_rotation")
@@ -58,16 +59,33 @@ def build_trial(config, length_scale, model=None):
 
 
 @functools.lru_cache(maxsize=4)
-def _clearance_model(morphology_json):
+def _hip_geometry(morphology_json):
     from .config import Morphology
-    from .impingement import ClearanceModel
     from .morphology import build_hip
-    return ClearanceModel(build_hip(Morphology.model_validate_json(morphology_json)))
+    return build_hip(Morphology.model_validate_json(morphology_json))
+
+
+@functools.lru_cache(maxsize=4)
+def _clearance_model(morphology_json):
+    from .impingement import ClearanceModel
+    return ClearanceModel(_hip_geometry(morphology_json))
+
+
+@functools.lru_cache(maxsize=4)
+def _pressure_model(morphology_json, thickness_mm, modulus_mpa, poisson_ratio):
+    from .pressure import PressureModel
+    return PressureModel(_hip_geometry(morphology_json), thickness_mm, modulus_mpa, poisson_ratio)
 
 
 def clearance_model(morphology):
     """The impingement query structure of a morphology, built once per process and morphology."""
     return _clearance_model(morphology.model_dump_json())
+
+
+def pressure_model(morphology, cartilage):
+    """The cartilage DEA model of a morphology and cartilage, built once per process."""
+    return _pressure_model(morphology.model_dump_json(), cartilage.thickness_mm, cartilage.modulus_mpa,
+                           cartilage.poisson_ratio)
 
 
 def impingement(morphology, hip_angles_deg):
@@ -93,6 +111,7 @@ class Pipeline:
     muscle_force: np.ndarray
     contact_force: np.ndarray
     impingement: object = None
+    pressure: object = None
 
 
 def muscle_problem(model, dynamics, strength, physiology):
@@ -127,10 +146,14 @@ def run_pipeline(config):
                                    s.reserve_flag_nm, s.max_iterations, s.tolerance)
     muscle_force = solution.activation * active + passive
     contact = hip_contact_force(dynamics.hip_force, muscle_force, hip_direction)
+    from .morphology import hip_rotation
     hip = model.coordinate_index(ACTUATED_COORDINATES[:3])
-    clearance = impingement(config.morphology, np.rad2deg(dynamics.q[:, hip]))
+    rotations = hip_rotation(np.rad2deg(dynamics.q[:, hip]))
+    clearance = clearance_model(config.morphology).query(rotations)
+    pressure = pressure_model(config.morphology, config.cartilage).solve(
+        rotations, contact, pressure_map=config.cartilage.pressure_map)
     return Pipeline(model, trial, dynamics, length, moment_arm, hip_direction, active, passive,
-                    capacity, demand, solution, muscle_force, contact, clearance)
+                    capacity, demand, solution, muscle_force, contact, clearance, pressure)
 
 
 def to_dataset(config, run):
@@ -160,6 +183,10 @@ def to_dataset(config, run):
         "impingement_clearance": run.impingement.clearance_mm,
         "impingement_clock": run.impingement.clock_h,
         "impingement_overlap_area": run.impingement.overlap_area_mm2,
+        "contact_pressure_peak": run.pressure.peak_mpa,
+        "contact_pressure_mean": run.pressure.mean_mpa,
+        "contact_area": run.pressure.contact_area_mm2,
+        "contact_pressure_status": run.pressure.status,
     }
     coords = {
         "frame": np.arange(len(trial.time)),
@@ -169,16 +196,23 @@ def to_dataset(config, run):
         "pelvis_dof": list(PELVIS_DOFS), "muscle": list(model.muscle_names),
         "muscle_group": ("muscle", [muscle_group(n) for n in model.muscle_names]),
     }
+    if run.pressure.pressure_map is not None:
+        layer = pressure_model(config.morphology, config.cartilage).layer
+        values["contact_pressure"] = run.pressure.pressure_map
+        values["cartilage_element_position"] = layer.position
+        coords["element"] = np.arange(layer.n_elements)
     ds = create_dataset(values, coords, config.to_yaml(), {
         "activity": config.activity.kind, "speed_m_s": float(trial.speed),
         "stride_time_s": float(trial.stride_time), "trial_source": trial.source,
         "model_source": str(model.source).split("/")[-1],
         "failed_frames": int(np.count_nonzero(run.solution.status)),
+        "pressure_failed_frames": int(np.count_nonzero(run.pressure.status)),
     })
-    ds["solver_status"].attrs.update({
-        "flag_values": np.array(sorted(STATUS_MEANINGS), dtype=np.int8),
-        "flag_meanings": " ".join(STATUS_MEANINGS[k] for k in sorted(STATUS_MEANINGS)),
-    })
+    for name, meanings in (("solver_status", STATUS_MEANINGS), ("contact_pressure_status", PRESSURE_STATUS)):
+        ds[name].attrs.update({
+            "flag_values": np.array(sorted(meanings), dtype=np.int8),
+            "flag_meanings": " ".join(meanings[k] for k in sorted(meanings)),
+        })
     return ds
 
 

@@ -37,6 +37,16 @@ VARIABLES = {
     "impingement_clock": Variable(("frame",), "h",
                                   "rim clock position of the closest approach (12 superior, 3 anterior, right hip)"),
     "impingement_overlap_area": Variable(("frame",), "mm2", "femoral surface area inside the acetabular bone"),
+    "contact_pressure_peak": Variable(("frame",), "MPa", "peak acetabular cartilage contact pressure (DEA)"),
+    "contact_pressure_mean": Variable(("frame",), "MPa",
+                                      "mean acetabular cartilage contact pressure over the contact area (DEA)"),
+    "contact_area": Variable(("frame",), "mm2", "acetabular cartilage area in compression (DEA)"),
+    "contact_pressure_status": Variable(("frame",), "", "cartilage pressure solver status per frame"),
+    "contact_pressure": Variable(("frame", "element"), "MPa",
+                                 "contact pressure of each lunate cartilage element (cartilage.pressure_map)"),
+    "cartilage_element_position": Variable(("element", "axis"), "mm",
+                                           "cartilage element reference points on the acetabular bone, "
+                                           "pelvis frame, origin at the hip centre"),
 }
 
 CONVENTIONS = (

@@ -34,10 +34,6 @@ def _rom_at_90(overrides):
 
 
 def run(outdir):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     FIGURES.clear()
     FINDINGS.clear()
     rows = []
@@ -100,18 +96,14 @@ def run(outdir):
                           f"{ir:.1f} deg (normal {internal[0]:.1f})", "pincer lower, dysplasia higher",
                           "issue 3", (ir < internal[0]) if "dysplastic" not in label else (ir >= internal[0])))
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = C.new_figure(figsize=(6, 4))
     ax.plot(ALPHAS, internal, "o-", label="hipsim, parametric hip")
     for value, text in ((27.9, "healthy"), (21.1, "asymptomatic cam"), (12.3, "FAI patients")):
         ax.axhline(value, ls=":", c="k")
         ax.text(ALPHAS[0], value + 0.5, f"Audenaert 2012: {text}", fontsize=7)
     ax.set(xlabel="alpha angle [deg]", ylabel="max internal rotation at 90 deg flexion [deg]")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = outdir / "impingement_rom_alpha.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    FIGURES.append(path.name)
+    FIGURES.append(C.save(fig, outdir, "impingement_rom_alpha.png"))
     FINDINGS.append("Internal rotation at 90 deg of flexion is limited by the head-neck junction meeting the "
                     "anterosuperior rim; a larger cam meets it earlier, and a cam centred further anteriorly "
                     "(2-2.5 h) overlaps in FADIR at smaller alpha angles and nearer 1 o'clock.")

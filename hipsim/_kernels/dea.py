@@ -1,0 +1,351 @@
+"""Numba kernels of the discrete element analysis (DEA) of cartilage contact pressure.
+
+Model (Genda et al. 2001, J Biomech 34:895, doi:10.1016/S0021-9290(01)00041-0; Abraham et al.
+2013, J Biomech 46:1121, doi:10.1016/j.jbiomech.2013.01.010): the acetabular cartilage is a bed of
+compression-only springs, one per surface element, normal to the surface; the femoral head is
+rigid. Element i has a reference point x_i on the acetabular bone, a unit normal n_i pointing
+into the joint, an area A_i. With the head articular surface locally a sphere of radius rho_i
+about the head centre d, the spring length is the distance s_i from x_i along n_i to that sphere,
+and the deformation is delta_i = h - s_i (h the cartilage thickness). Pressure (Li et al. 1997,
+the linear-elastic layer of the DEA papers):
+
+    p_i = K delta_i / h  for delta_i > 0, else 0,   K = E (1 - nu) / ((1 + nu) (1 - 2 nu)).
+
+The head displacement d balances the contact force F the head applies to the acetabulum:
+sum_i p_i A_i (-n_i) = F, solved by Newton's method on that residual (exact Jacobian of the
+ray-sphere spring lengths) with a backtracking line search on its norm, warm-started from the
+previous frame.
+
+Units: mm, N, MPa (N/mm^2).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._numba import njit
+
+STACK_SIZE = 128
+
+# status codes of a frame (see hipsim.pressure.STATUS_MEANINGS)
+OK = 0
+NOT_CONVERGED = 1
+CARTILAGE_CRUSHED = 2
+NO_SUPPORT = 3
+
+
+# ----------------------------------------------------------------------------- head shape
+@njit
+def _ray_triangle(ox, oy, oz, dx, dy, dz, t):
+    """Distance along the ray o + s d to triangle t (3, 3) (Moller & Trumbore 1997), inf if none."""
+    e1x, e1y, e1z = t[1, 0] - t[0, 0], t[1, 1] - t[0, 1], t[1, 2] - t[0, 2]
+    e2x, e2y, e2z = t[2, 0] - t[0, 0], t[2, 1] - t[0, 1], t[2, 2] - t[0, 2]
+    px, py, pz = dy * e2z - dz * e2y, dz * e2x - dx * e2z, dx * e2y - dy * e2x
+    det = e1x * px + e1y * py + e1z * pz
+    if abs(det) < 1e-14:
+        return np.inf
+    inv = 1.0 / det
+    tx, ty, tz = ox - t[0, 0], oy - t[0, 1], oz - t[0, 2]
+    u = (tx * px + ty * py + tz * pz) * inv
+    if u < 0.0 or u > 1.0:
+        return np.inf
+    qx, qy, qz = ty * e1z - tz * e1y, tz * e1x - tx * e1z, tx * e1y - ty * e1x
+    v = (dx * qx + dy * qy + dz * qz) * inv
+    if v < 0.0 or u + v > 1.0:
+        return np.inf
+    s = (e2x * qx + e2y * qy + e2z * qz) * inv
+    return s if s > 0.0 else np.inf
+
+
+@njit
+def first_hit(ox, oy, oz, dx, dy, dz, bmin, bmax, left, right, start, count, tri, stack):
+    """Distance to the first triangle hit by the ray o + s d (s > 0) through a BVH (the arrays of
+    :class:`hipsim.impingement.BVH`); inf when the ray misses."""
+    best = np.inf
+    ix = 1.0 / dx if dx != 0.0 else 1e300
+    iy = 1.0 / dy if dy != 0.0 else 1e300
+    iz = 1.0 / dz if dz != 0.0 else 1e300
+    stack[0] = 0
+    top = 1
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        t1, t2 = (bmin[node, 0] - ox) * ix, (bmax[node, 0] - ox) * ix
+        lo, hi = min(t1, t2), max(t1, t2)
+        t1, t2 = (bmin[node, 1] - oy) * iy, (bmax[node, 1] - oy) * iy
+        lo, hi = max(lo, min(t1, t2)), min(hi, max(t1, t2))
+        t1, t2 = (bmin[node, 2] - oz) * iz, (bmax[node, 2] - oz) * iz
+        lo, hi = max(lo, min(t1, t2)), min(hi, max(t1, t2))
+        if hi < max(lo, 0.0) or lo > best:
+            continue
+        n = count[node]
+        if n > 0:
+            for s in range(start[node], start[node] + n):
+                d = _ray_triangle(ox, oy, oz, dx, dy, dz, tri[s])
+                if d < best:
+                    best = d
+        elif top + 2 <= stack.shape[0]:
+            stack[top] = left[node]
+            stack[top + 1] = right[node]
+            top += 2
+    return best
+
+
+@njit
+def cube_direction(face, s, t):
+    """Unit direction of cube-map face ``face`` (0..5: +x, -x, +y, -y, +z, -z) at face
+    coordinates s, t in [-1, 1]."""
+    if face == 0:
+        x, y, z = 1.0, s, t
+    elif face == 1:
+        x, y, z = -1.0, s, t
+    elif face == 2:
+        x, y, z = s, 1.0, t
+    elif face == 3:
+        x, y, z = s, -1.0, t
+    elif face == 4:
+        x, y, z = s, t, 1.0
+    else:
+        x, y, z = s, t, -1.0
+    n = math.sqrt(x * x + y * y + z * z)
+    return x / n, y / n, z / n
+
+
+@njit
+def radial_table(n, bmin, bmax, left, right, start, count, tri):
+    """Cube map (6, n, n) of the distance from the origin (head centre) to the surface along
+    the direction of each texel centre (first hit; inf where a ray misses)."""
+    table = np.empty((6, n, n))
+    stack = np.empty(STACK_SIZE, np.int64)
+    for f in range(6):
+        for i in range(n):
+            s = -1.0 + (2.0 * i + 1.0) / n
+            for j in range(n):
+                t = -1.0 + (2.0 * j + 1.0) / n
+                dx, dy, dz = cube_direction(f, s, t)
+                table[f, i, j] = first_hit(0.0, 0.0, 0.0, dx, dy, dz, bmin, bmax, left, right, start,
+                                           count, tri, stack)
+    return table
+
+
+@njit
+def cube_lookup(table, x, y, z):
+    """Bilinear value of a cube map (6, n, n) in direction (x, y, z) (any length > 0); texels
+    are clamped at face borders."""
+    ax, ay, az = abs(x), abs(y), abs(z)
+    if ax >= ay and ax >= az:
+        f = 0 if x > 0.0 else 1
+        s, t = y / ax, z / ax
+    elif ay >= az:
+        f = 2 if y > 0.0 else 3
+        s, t = x / ay, z / ay
+    else:
+        f = 4 if z > 0.0 else 5
+        s, t = x / az, y / az
+    n = table.shape[1]
+    fs = min(max((s + 1.0) * 0.5 * n - 0.5, 0.0), n - 1.0)
+    ft = min(max((t + 1.0) * 0.5 * n - 0.5, 0.0), n - 1.0)
+    i = min(int(fs), n - 2)
+    j = min(int(ft), n - 2)
+    a = fs - i
+    b = ft - j
+    return ((1 - a) * (1 - b) * table[f, i, j] + a * (1 - b) * table[f, i + 1, j]
+            + (1 - a) * b * table[f, i, j + 1] + a * b * table[f, i + 1, j + 1])
+
+
+# ----------------------------------------------------------------------------- the solver
+@njit
+def _springs(dx, dy, dz, x, normal, area, rho, h, stiffness, want_jacobian, jac, force):
+    """The spring force on the acetabulum (3,) into ``force`` and, when asked, its Jacobian
+    d force / d d (3, 3) into ``jac``, at head displacement d. Returns (max deformation [mm],
+    number of springs in compression)."""
+    dmax = -np.inf
+    engaged = 0
+    force[:] = 0.0
+    if want_jacobian:
+        jac[:, :] = 0.0
+    c = stiffness / h
+    for i in range(x.shape[0]):
+        qx, qy, qz = x[i, 0] - dx, x[i, 1] - dy, x[i, 2] - dz
+        nx, ny, nz = normal[i, 0], normal[i, 1], normal[i, 2]
+        b = qx * nx + qy * ny + qz * nz
+        disc = b * b - (qx * qx + qy * qy + qz * qz - rho[i] * rho[i])
+        if disc <= 0.0:
+            continue                               # the ray along n misses the head
+        root = math.sqrt(disc)
+        s = -b - root
+        delta = h - s
+        if delta > dmax:
+            dmax = delta
+        if delta <= 0.0:
+            continue
+        engaged += 1
+        p = c * delta
+        fa = p * area[i]
+        force[0] -= fa * nx
+        force[1] -= fa * ny
+        force[2] -= fa * nz
+        if want_jacobian:
+            # d s / d d = n - (q - b n) / root; d force / d d = c A n (x) d s / d d
+            gx = nx - (qx - b * nx) / root
+            gy = ny - (qy - b * ny) / root
+            gz = nz - (qz - b * nz) / root
+            w = c * area[i]
+            jac[0, 0] += w * nx * gx
+            jac[0, 1] += w * nx * gy
+            jac[0, 2] += w * nx * gz
+            jac[1, 0] += w * ny * gx
+            jac[1, 1] += w * ny * gy
+            jac[1, 2] += w * ny * gz
+            jac[2, 0] += w * nz * gx
+            jac[2, 1] += w * nz * gy
+            jac[2, 2] += w * nz * gz
+    return dmax, engaged
+
+
+@njit
+def _solve3(a, r):
+    """x with a x = r for a (3, 3) by Cramer's rule; (x, ok)."""
+    det = (a[0, 0] * (a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1])
+           - a[0, 1] * (a[1, 0] * a[2, 2] - a[1, 2] * a[2, 0])
+           + a[0, 2] * (a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0]))
+    out = np.zeros(3)
+    if not abs(det) > 1e-300:
+        return out, False
+    for k in range(3):
+        m = a.copy()
+        m[0, k], m[1, k], m[2, k] = r[0], r[1], r[2]
+        out[k] = (m[0, 0] * (m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1])
+                  - m[0, 1] * (m[1, 0] * m[2, 2] - m[1, 2] * m[2, 0])
+                  + m[0, 2] * (m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0])) / det
+    return out, True
+
+
+@njit
+def element_radii(rot, x_unit, table, sphere_radius, sphere_cos, neck_axis, offset, rho):
+    """Head articular radius rho_i (n,) [mm] seen by each element in one pose: the femur's radial
+    distance (cube map ``table``, femur frame) in the element's direction rotated into the femur
+    frame, plus ``offset``; directions more than acos(sphere_cos) from the neck axis lie on the
+    spherical head (radius ``sphere_radius``) and skip the lookup."""
+    for i in range(x_unit.shape[0]):
+        ux, uy, uz = x_unit[i, 0], x_unit[i, 1], x_unit[i, 2]
+        fx = rot[0, 0] * ux + rot[1, 0] * uy + rot[2, 0] * uz      # R^T u
+        fy = rot[0, 1] * ux + rot[1, 1] * uy + rot[2, 1] * uz
+        fz = rot[0, 2] * ux + rot[1, 2] * uy + rot[2, 2] * uz
+        if fx * neck_axis[0] + fy * neck_axis[1] + fz * neck_axis[2] < sphere_cos:
+            rho[i] = sphere_radius + offset
+        else:
+            rho[i] = cube_lookup(table, fx, fy, fz) + offset
+
+
+@njit
+def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, sphere_cos, neck_axis,
+                 offset, h, stiffness, tol_rel, tol_abs, max_iter, max_disp,
+                 disp, peak, mean, contact_area, residual, status, iterations, pressure_map):
+    """DEA contact pressure of every frame (serial loop, warm-started).
+
+    Parameters
+    ----------
+    rot : (n_frame, 3, 3) femur -> pelvis rotations; load : (n_frame, 3) [N] force of the head on
+        the acetabulum, pelvis frame
+    x : (n_el, 3) element reference points on the acetabular bone [mm]; x_unit their directions;
+        normal : (n_el, 3) unit, into the joint; area : (n_el,) [mm2]
+    table, sphere_radius, sphere_cos, neck_axis, offset : the head shape (:func:`element_radii`)
+    h : cartilage thickness [mm]; stiffness : K [MPa]
+    tol_rel, tol_abs : convergence when |residual| <= max(tol_rel |F|, tol_abs) [N]
+    max_iter : Newton iterations per frame; max_disp : |d| beyond which the head is unsupported [mm]
+
+    Outputs (filled, per frame): disp (3,) [mm], peak / mean [MPa] (mean over the contact area),
+    contact_area [mm2], residual [N], status (0 ok, 1 not converged, 2 deformation beyond the
+    thickness, 3 no support), iterations; pressure_map (n_frame, n_el) [MPa] when its first
+    dimension is n_frame (else untouched).
+    """
+    n = rot.shape[0]
+    m = x.shape[0]
+    rho = np.empty(m)
+    jac = np.zeros((3, 3))
+    force = np.zeros(3)
+    trial_force = np.zeros(3)
+    dummy = np.zeros((3, 3))
+    c = stiffness / h
+    full_map = pressure_map.shape[0] == n
+    d = np.zeros(3)
+    for f in range(n):
+        element_radii(rot[f], x_unit, table, sphere_radius, sphere_cos, neck_axis, offset, rho)
+        Fx, Fy, Fz = load[f, 0], load[f, 1], load[f, 2]
+        fnorm = math.sqrt(Fx * Fx + Fy * Fy + Fz * Fz)
+        tol = max(tol_rel * fnorm, tol_abs)
+        st = NOT_CONVERGED
+        it = 0
+        dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force)
+        r = np.empty(3)
+        r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
+        rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
+        while True:
+            if rn <= tol:
+                st = OK
+                break
+            if it >= max_iter:
+                break
+            it += 1
+            step, ok = _solve3(jac, r)
+            if not ok or eng < 3:
+                # too few springs engaged to fix the head: move along the residual by the
+                # displacement a fully engaged hemisphere would need for it
+                scale = rn / (c * 2.0 * math.pi / 3.0 * sphere_radius ** 2)
+                step[0], step[1], step[2] = r[0] / rn * scale, r[1] / rn * scale, r[2] / rn * scale
+            # d_new = d - lam step, backtracking on |residual|
+            lam = 1.0
+            accepted = False
+            for _ in range(40):
+                tx, ty, tz = d[0] - lam * step[0], d[1] - lam * step[1], d[2] - lam * step[2]
+                _springs(tx, ty, tz, x, normal, area, rho, h, stiffness, False, dummy, trial_force)
+                r2 = math.sqrt((trial_force[0] - Fx) ** 2 + (trial_force[1] - Fy) ** 2
+                               + (trial_force[2] - Fz) ** 2)
+                if r2 < (1.0 - 1e-4 * lam) * rn:
+                    accepted = True
+                    break
+                lam *= 0.5
+            if not accepted:
+                if eng < 3:
+                    st = NO_SUPPORT                # no springs can push back along the load
+                break
+            d[0], d[1], d[2] = tx, ty, tz
+            dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force)
+            r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
+            rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
+            if math.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2) > max_disp:
+                st = NO_SUPPORT
+                break
+        r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
+        residual[f] = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
+        if st == OK and dmax > h:
+            st = CARTILAGE_CRUSHED
+        status[f] = st
+        iterations[f] = it
+        disp[f, 0], disp[f, 1], disp[f, 2] = d[0], d[1], d[2]
+        # pressures at the solution
+        pk = 0.0
+        sum_pa = 0.0
+        sum_a = 0.0
+        for i in range(m):
+            qx, qy, qz = x[i, 0] - d[0], x[i, 1] - d[1], x[i, 2] - d[2]
+            b = qx * normal[i, 0] + qy * normal[i, 1] + qz * normal[i, 2]
+            disc = b * b - (qx * qx + qy * qy + qz * qz - rho[i] * rho[i])
+            p = 0.0
+            if disc > 0.0:
+                delta = h + b + math.sqrt(disc)
+                if delta > 0.0:
+                    p = c * delta
+            if full_map:
+                pressure_map[f, i] = p
+            if p > 0.0:
+                pk = max(pk, p)
+                sum_pa += p * area[i]
+                sum_a += area[i]
+        peak[f] = pk
+        mean[f] = sum_pa / sum_a if sum_a > 0.0 else 0.0
+        contact_area[f] = sum_a
+        if st == NO_SUPPORT:
+            d[:] = 0.0                             # do not warm-start the next frame from it

@@ -1,0 +1,254 @@
+"""Cartilage contact pressure by discrete element analysis (DEA), every frame.
+
+The acetabular cartilage on the lunate surface (horseshoe; the fossa is excluded) is a bed of
+compression-only springs normal to the surface, one per mesh triangle; the femoral head is rigid
+and shaped like the femur mesh (so a cam that rotates under the cartilage compresses it). Per
+frame the head is displaced until the springs balance the hip contact force (Genda et al. 2001,
+J Biomech 34:895; Abraham et al. 2013, J Biomech 46:1121; the kernel is
+:mod:`hipsim._kernels.dea`, whose docstring has the equations).
+
+Geometry of the layer
+---------------------
+* element i: a lunate triangle of the acetabulum mesh; reference point x_i = its centroid
+  direction at the mean radius of its corners (on the bone surface: a flat triangle's centroid
+  would sit inside a spherical socket by the sagitta and pre-compress the layer); normal n_i =
+  the mean of its corners' area-weighted vertex normals (the smooth surface normal), pointing
+  into the joint; area A_i.
+* the cartilage (thickness h = ``cartilage.thickness_mm``) fills the joint space next to the
+  acetabulum; the head's articular surface is the femur surface pushed out radially by
+  (socket radius - head radius) - h, so a spherical head in a congruent socket touches the layer
+  everywhere without stress. Thicker cartilage than the joint space is refused.
+
+Per-frame outputs: peak pressure, mean pressure over the contact area, contact area (elements in
+compression), the force-balance residual, the head displacement and a status (0 ok, 1 not
+converged, 2 deformation beyond the cartilage thickness, 3 the cartilage cannot support the
+load: the head leaves the socket). Units: mm, N, MPa.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._kernels import dea as _k
+from .errors import InputError
+from .impingement import build_bvh, face_normals
+from .morphology import ACETABULUM_REGIONS, NATURAL_JUNCTION_DEG, Mesh
+
+STATUS_MEANINGS = {0: "ok", 1: "not_converged", 2: "cartilage_crushed", 3: "no_support"}
+#: texels per cube-map face edge of the head's radial table (~1.9 deg)
+HEAD_TABLE_SIZE = 48
+#: the head counts as spherical this far (deg) beyond the femur's spherical-head boundary
+SPHERE_MARGIN_DEG = 5.0
+#: Newton stops when |residual| <= max(TOL_REL |F|, TOL_ABS)
+TOL_REL = 1e-4
+TOL_ABS = 1e-3          # N
+MAX_ITERATIONS = 60
+#: the head is unsupported once it moves this many cartilage thicknesses from the centre
+UNSUPPORTED_THICKNESSES = 3.0
+
+
+def aggregate_modulus(modulus_mpa, poisson_ratio):
+    """K = E (1 - nu) / ((1 + nu) (1 - 2 nu)) [MPa], the confined (aggregate) modulus of a thin
+    linear-elastic layer bonded to rigid bone: the DEA spring constant per unit area times the
+    thickness (Li et al. 1997, Clin Biomech 12:20; Genda et al. 2001)."""
+    if not (modulus_mpa > 0):
+        raise InputError("cartilage.modulus_mpa", f"must be > 0, got {modulus_mpa}")
+    if not (0.0 <= poisson_ratio < 0.5):
+        raise InputError("cartilage.poisson_ratio", f"must be in [0, 0.5), got {poisson_ratio}")
+    nu = poisson_ratio
+    return modulus_mpa * (1.0 - nu) / ((1.0 + nu) * (1.0 - 2.0 * nu))
+
+
+@dataclass(frozen=True)
+class CartilageLayer:
+    """The DEA elements. position (n, 3) [mm] pelvis frame; direction (n, 3) unit vectors of
+    position; normal (n, 3) unit, into the joint; area (n,) [mm2]; face (n,) acetabulum face index;
+    socket_radius_mm: area-weighted mean |position|."""
+    position: np.ndarray
+    direction: np.ndarray
+    normal: np.ndarray
+    area: np.ndarray
+    face: np.ndarray
+    socket_radius_mm: float
+
+    @property
+    def n_elements(self):
+        return len(self.area)
+
+
+def cartilage_layer(acetabulum):
+    """The lunate elements of an acetabulum Mesh (faces of region ``lunate``)."""
+    v, f = acetabulum.vertices, acetabulum.faces
+    lunate = np.flatnonzero(np.asarray(acetabulum.face_region) == ACETABULUM_REGIONS["lunate"])
+    if lunate.size < 10:
+        raise InputError(acetabulum.name, "too few lunate (articular) faces for a cartilage layer")
+    fn, fa = face_normals(v, f)
+    vertex_normal = np.zeros_like(v)
+    for k in range(3):
+        np.add.at(vertex_normal, f[:, k], fn * fa[:, None])
+    vertex_normal /= np.maximum(np.linalg.norm(vertex_normal, axis=1, keepdims=True), 1e-300)
+    corners = v[f[lunate]]
+    centroid = corners.mean(axis=1)
+    direction = centroid / np.linalg.norm(centroid, axis=1, keepdims=True)
+    position = direction * np.linalg.norm(corners, axis=2).mean(axis=1)[:, None]
+    normal = vertex_normal[f[lunate]].mean(axis=1)
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+    area = fa[lunate]
+    radius = float(np.sum(np.linalg.norm(position, axis=1) * area) / area.sum())
+    return CartilageLayer(np.ascontiguousarray(position), np.ascontiguousarray(direction),
+                          np.ascontiguousarray(normal), np.ascontiguousarray(area), lunate, radius)
+
+
+@dataclass(frozen=True)
+class HeadShape:
+    """The femoral head as the DEA sees it: ``table`` (6, n, n) cube map of the femur's radial
+    distance [mm] (femur frame, from the head centre); directions further than
+    acos(``sphere_cos``) from ``neck_axis`` are on the sphere of ``sphere_radius_mm`` (no lookup);
+    ``offset_mm`` is added to both (femoral articular surface = bone + offset)."""
+    table: np.ndarray
+    sphere_radius_mm: float
+    sphere_cos: float
+    neck_axis: np.ndarray
+    offset_mm: float
+
+
+def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE):
+    """The head shape of a :class:`hipsim.morphology.HipGeometry`: the radial table by ray casting
+    the femur mesh from the head centre; the spherical zone from the generator's cam onset /
+    natural junction (patient meshes: none, every direction is looked up)."""
+    femur = hip_geometry.femur
+    bvh = build_bvh(femur.vertices, femur.faces, np.arange(len(femur.faces)))
+    table = _k.radial_table(int(table_size), *bvh.arrays())
+    if not np.all(np.isfinite(table)):
+        raise InputError(femur.name, "rays from the head centre escape the femur mesh")
+    info = getattr(hip_geometry, "info", {}) or {}
+    generated = "junction_deg" in info
+    if generated:
+        boundary = max(info.get("cam_onset_deg") or 0.0, info.get("junction_deg", NATURAL_JUNCTION_DEG))
+        sphere_cos = math.cos(math.radians(min(boundary + SPHERE_MARGIN_DEG, 180.0)))
+    else:
+        sphere_cos = -2.0
+    return HeadShape(table, float(hip_geometry.head_radius_mm), sphere_cos,
+                     np.ascontiguousarray(hip_geometry.neck_axis, float), float(offset_mm))
+
+
+@dataclass(frozen=True)
+class PressureResult:
+    """Per frame: peak_mpa, mean_mpa (over the contact area), contact_area_mm2, residual_n
+    (|sum of spring forces - load|), displacement_mm (n, 3) of the head, iterations, status (see
+    STATUS_MEANINGS); pressure_map (n_frame, n_element) [MPa] or None."""
+    peak_mpa: np.ndarray
+    mean_mpa: np.ndarray
+    contact_area_mm2: np.ndarray
+    residual_n: np.ndarray
+    displacement_mm: np.ndarray
+    iterations: np.ndarray
+    status: np.ndarray
+    pressure_map: object = None
+
+
+class PressureModel:
+    """DEA of one hip geometry and cartilage (built once, then :meth:`solve` per motion).
+
+    Parameters
+    ----------
+    hip_geometry : hipsim.morphology.HipGeometry
+    thickness_mm, modulus_mpa, poisson_ratio : the cartilage (``cartilage.*`` of the config)
+    """
+
+    def __init__(self, hip_geometry, thickness_mm, modulus_mpa, poisson_ratio):
+        if not (thickness_mm > 0):
+            raise InputError("cartilage.thickness_mm", f"must be > 0, got {thickness_mm}")
+        self.stiffness_mpa = aggregate_modulus(modulus_mpa, poisson_ratio)
+        self.thickness_mm = float(thickness_mm)
+        self.layer = cartilage_layer(hip_geometry.acetabulum)
+        gap = self.layer.socket_radius_mm - float(hip_geometry.head_radius_mm)
+        if self.thickness_mm > gap:
+            raise InputError("cartilage.thickness_mm",
+                             f"{thickness_mm} mm is thicker than this hip's joint space ({gap:.2f} mm "
+                             "between the femoral head and the acetabular bone)")
+        self.head = head_shape(hip_geometry, gap - self.thickness_mm)
+
+    @classmethod
+    def from_parts(cls, layer, head, thickness_mm, modulus_mpa, poisson_ratio):
+        """A model of a prepared :class:`CartilageLayer` and :class:`HeadShape` (tests, custom
+        geometries)."""
+        self = cls.__new__(cls)
+        if not (thickness_mm > 0):
+            raise InputError("cartilage.thickness_mm", f"must be > 0, got {thickness_mm}")
+        self.stiffness_mpa = aggregate_modulus(modulus_mpa, poisson_ratio)
+        self.thickness_mm, self.layer, self.head = float(thickness_mm), layer, head
+        return self
+
+    def solve(self, rotations, loads_n, pressure_map=False):
+        """Pressure over frames.
+
+        Parameters
+        ----------
+        rotations : (n, 3, 3) femur -> pelvis rotations (hip angles, :func:`morphology.hip_rotation`)
+        loads_n : (n, 3) [N] force of the femoral head on the acetabulum, pelvis frame
+        pressure_map : bool, also return the per-element pressures (n, n_element)
+
+        Returns
+        -------
+        PressureResult
+        """
+        R = np.ascontiguousarray(rotations, dtype=float)
+        F = np.ascontiguousarray(loads_n, dtype=float)
+        n = len(R)
+        if R.shape != (n, 3, 3) or F.shape != (n, 3):
+            raise ValueError("rotations must be (n, 3, 3) and loads (n, 3)")
+        if not (np.all(np.isfinite(R)) and np.all(np.isfinite(F))):
+            raise ValueError("rotations and loads must be finite")
+        L, H = self.layer, self.head
+        out = {k: np.empty(n) for k in ("peak", "mean", "area", "residual")}
+        disp = np.empty((n, 3))
+        status = np.empty(n, np.int8)
+        iterations = np.empty(n, np.int64)
+        pmap = np.empty((n, L.n_elements)) if pressure_map else np.empty((0, 0))
+        _k.solve_frames(R, F, L.position, L.direction, L.normal, L.area, H.table, H.sphere_radius_mm,
+                        H.sphere_cos, H.neck_axis, H.offset_mm, self.thickness_mm, self.stiffness_mpa,
+                        TOL_REL, TOL_ABS, MAX_ITERATIONS, UNSUPPORTED_THICKNESSES * self.thickness_mm,
+                        disp, out["peak"], out["mean"], out["area"], out["residual"], status, iterations,
+                        pmap)
+        return PressureResult(out["peak"], out["mean"], out["area"], out["residual"], disp, iterations,
+                              status, pmap if pressure_map else None)
+
+
+# ----------------------------------------------------------------------------- reference case
+def hemispherical_socket(radius_mm, n_polar=60, n_around=160):
+    """A hemispherical cup of lunate triangles (pole at -y, opening toward +y, faces toward the
+    centre): the reference geometry of the closed-form DEA case (:func:`concentric_solution`)."""
+    theta = np.linspace(0.0, np.pi / 2, n_polar + 1)[1:]
+    phi = np.linspace(0.0, 2 * np.pi, n_around, endpoint=False)
+    rings = radius_mm * np.stack([np.sin(theta)[:, None] * np.cos(phi),
+                                  -np.cos(theta)[:, None] * np.ones_like(phi),
+                                  np.sin(theta)[:, None] * np.sin(phi)], axis=-1)
+    v = np.concatenate([[[0.0, -radius_mm, 0.0]], rings.reshape(-1, 3)])
+    idx = 1 + np.arange(rings.shape[0] * n_around).reshape(rings.shape[:2])
+    nxt = np.roll(idx, -1, axis=1)
+    faces = [np.stack([np.zeros(n_around, np.int64), idx[0], nxt[0]], -1)]
+    for k in range(rings.shape[0] - 1):
+        faces += [np.stack([idx[k], idx[k + 1], nxt[k + 1]], -1), np.stack([idx[k], nxt[k + 1], nxt[k]], -1)]
+    f = np.concatenate(faces)
+    t = v[f]
+    inward = np.einsum("ij,ij->i", np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0]), -t.mean(1)) > 0
+    f[~inward] = f[~inward][:, ::-1]
+    return Mesh(v, f, np.full(len(f), ACETABULUM_REGIONS["lunate"], np.int8), "hemisphere")
+
+
+def spherical_head(radius_mm):
+    """A perfectly spherical head of the given articular radius (no lookup table)."""
+    return HeadShape(np.zeros((6, 2, 2)), float(radius_mm), 2.0, np.array([0.0, -1.0, 0.0]), 0.0)
+
+
+def concentric_solution(load_n, socket_radius_mm, thickness_mm, modulus_mpa, poisson_ratio):
+    """Closed-form DEA of a sphere in a congruent hemispherical socket under a central load F
+    (small displacement u, deformation u cos(theta)): F = (K / h) u (2 pi / 3) Rs^2, so
+    peak = 3 F / (2 pi Rs^2) [MPa], mean over the contact = peak / 2, contact area 2 pi Rs^2
+    [mm2], u = peak h / K [mm]. Returns a dict of these."""
+    peak = 3.0 * load_n / (2.0 * math.pi * socket_radius_mm ** 2)
+    return {"peak_mpa": peak, "mean_mpa": peak / 2.0, "area_mm2": 2.0 * math.pi * socket_radius_mm ** 2,
+            "displacement_mm": peak * thickness_mm / aggregate_modulus(modulus_mpa, poisson_ratio)}
