@@ -33,7 +33,9 @@ the socket covers directions more than psi_rim(clock) from the axis, with
 psi_rim = 90 deg - c_sup (1 + cos(clock))/2 - c_glob; c_sup is solved for the requested LCEA and
 c_glob = max(0, LCEA - 39) deepens the whole rim (global pincer). Lower version turns the opening
 laterally and covers the head more anteriorly (focal anterior over-cover of retroversion). A
-1.5 mm rounded lip (or an optional 6 mm triangular labrum) joins socket and outer surface.
+1.5 mm rounded lip (or an optional 6 mm triangular labrum) joins socket and outer surface. The
+socket's non-articular fossa is a 58 deg cap that opens into the acetabular notch at 6 o'clock,
+leaving a horseshoe lunate surface (region ``lunate`` plus the on-sphere ``rim`` band).
 
 Sources
 -------
@@ -80,6 +82,12 @@ TROCHANTER_RATIO = 0.65       # greater trochanter bump height / R
 SOCKET_WALL_MM = 14.0         # thickness of the bone block around the socket
 RIM_LIP_MM = 1.5              # radius of the rounded bony rim lip
 LABRUM_WIDTH_MM = 6.0         # labrum extends the socket by this arc length beyond the bony rim
+#: angular radius of the acetabular fossa (with the notch it opens into at 6 o'clock) [deg]: with
+#: the articular surface running to the rim, 58 deg leaves 2,200 mm2 of lunate cartilage on a
+#: 24 mm head at LCEA 30 -- the articular area measured on 3D CT (20.4-24.5 cm2, Kraeutler MJ
+#: et al. 2020, Am J Sports Med 48:1967, doi:10.1177/0363546520924038) -- and makes the fossa
+#: half of the socket, as anatomical reviews describe it (Bone Joint Res 2020;9:857).
+FOSSA_HALF_ANGLE_DEG = 58.0
 CAM_HALF_WIDTH_H = 2.5        # half-width of the cam's extent around the clock face [h]
 CAM_CURVATURE = 8.0           # outward growth of the cam contour / R [1/rad^2]
 CAM_MAX_RATIO = 0.15          # cam bump height / R for an onset 85 deg from the neck axis ...
@@ -605,9 +613,14 @@ class _AcetabulumBuilder:
         near_rim = np.abs(fpsi - rim_psi) * Rs < 4.0
         reg[near_rim & np.isin(reg, [ACETABULUM_REGIONS["lunate"], ACETABULUM_REGIONS["outer"]])] = \
             ACETABULUM_REGIONS["rim"]
-        fossa_c = _unit(np.cos(np.radians(150)) * a + np.sin(np.radians(150)) * _clock_direction(6.0, a))
-        fossa = (np.degrees(np.arccos(np.clip(dn @ fossa_c, -1, 1))) < 28) & \
-            (reg == ACETABULUM_REGIONS["lunate"]) & (np.linalg.norm(cen, axis=1) < Rs + 0.5)
+        # fossa: a cap that reaches the inferior rim (the acetabular notch), so the lunate is a
+        # horseshoe open at 6 o'clock
+        centre_psi = 90.0 - c_glob + FOSSA_HALF_ANGLE_DEG
+        fossa_c = _unit(np.cos(np.radians(centre_psi)) * a
+                        + np.sin(np.radians(centre_psi)) * _clock_direction(6.0, a))
+        fossa = (np.degrees(np.arccos(np.clip(dn @ fossa_c, -1, 1))) < FOSSA_HALF_ANGLE_DEG) & \
+            np.isin(reg, [ACETABULUM_REGIONS["lunate"], ACETABULUM_REGIONS["rim"]]) & \
+            (np.linalg.norm(cen, axis=1) < Rs + 0.5)
         reg[fossa] = ACETABULUM_REGIONS["fossa"]
         # rim polyline: the most axial point of the lip (or labrum tip) at each clock
         rim_rows = np.arange(self.n_inner, len(r))[: self.n_lip]

@@ -9,7 +9,8 @@ J Biomech 34:895; Abraham et al. 2013, J Biomech 46:1121; the kernel is
 
 Geometry of the layer
 ---------------------
-* element i: a lunate triangle of the acetabulum mesh; reference point x_i = its centroid
+* element i: an articular triangle of the acetabulum mesh (region ``lunate``, plus the faces of
+  the ``rim`` band that still lie on the socket sphere, up to the labrochondral junction); reference point x_i = its centroid
   direction at the mean radius of its corners (on the bone surface: a flat triangle's centroid
   would sit inside a spherical socket by the sagitta and pre-compress the layer); normal n_i =
   the mean of its corners' area-weighted vertex normals (the smooth surface normal), pointing
@@ -47,6 +48,8 @@ TOL_ABS = 1e-3          # N
 MAX_ITERATIONS = 60
 #: the head is unsupported once it moves this many cartilage thicknesses from the centre
 UNSUPPORTED_THICKNESSES = 3.0
+#: relative distance from the socket sphere within which a rim face still counts as articular
+ARTICULAR_SPHERE_TOLERANCE = 0.01
 
 
 def aggregate_modulus(modulus_mpa, poisson_ratio):
@@ -79,12 +82,22 @@ class CartilageLayer:
 
 
 def cartilage_layer(acetabulum):
-    """The lunate elements of an acetabulum Mesh (faces of region ``lunate``)."""
+    """The articular elements of an acetabulum Mesh (region ``lunate`` plus the on-sphere rim band)."""
     v, f = acetabulum.vertices, acetabulum.faces
-    lunate = np.flatnonzero(np.asarray(acetabulum.face_region) == ACETABULUM_REGIONS["lunate"])
+    region = np.asarray(acetabulum.face_region)
+    lunate = np.flatnonzero(region == ACETABULUM_REGIONS["lunate"])
     if lunate.size < 10:
         raise InputError(acetabulum.name, "too few lunate (articular) faces for a cartilage layer")
     fn, fa = face_normals(v, f)
+    # the cartilage runs to the labrochondral junction: rim faces still on the socket sphere and
+    # facing its centre belong to it too (the impingement code calls that band 'rim')
+    radius = np.linalg.norm(v[f], axis=2)
+    socket = np.median(radius[lunate])
+    on_sphere = np.all(np.abs(radius / socket - 1.0) < ARTICULAR_SPHERE_TOLERANCE, axis=1)
+    centroid = v[f].mean(axis=1)
+    facing = np.einsum("ij,ij->i", fn, -centroid / np.linalg.norm(centroid, axis=1, keepdims=True)) > 0.9
+    band = np.flatnonzero((region == ACETABULUM_REGIONS["rim"]) & on_sphere & facing)
+    lunate = np.union1d(lunate, band)
     vertex_normal = np.zeros_like(v)
     for k in range(3):
         np.add.at(vertex_normal, f[:, k], fn * fa[:, None])
