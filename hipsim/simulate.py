@@ -9,6 +9,7 @@ from .config import Config, load_config
 from .contact import hip_contact_force
 from .dynamics import inverse_dynamics
 from .gait import G, file_trial, library_trial
+from .loads import tissue_loads
 from .motions import fadir_trial, squat_trial, uphill
 from .model import ACTUATED_COORDINATES, DEFAULT_MODEL_HEIGHT_M, load_model, scaled, whole_body_mass
 from .muscles import force_capacity, muscle_geometry, muscle_group, strength_multipliers
@@ -112,6 +113,7 @@ class Pipeline:
     contact_force: np.ndarray
     impingement: object = None
     pressure: object = None
+    loads: dict = None
 
 
 def muscle_problem(model, dynamics, strength, physiology):
@@ -152,8 +154,10 @@ def run_pipeline(config):
     clearance = clearance_model(config.morphology).query(rotations)
     pressure = pressure_model(config.morphology, config.cartilage).solve(
         rotations, contact, pressure_map=config.cartilage.pressure_map)
+    loads = tissue_loads(model, trial, dynamics.kinematics, muscle_force, contact, rotations,
+                         _hip_geometry(config.morphology.model_dump_json()), config.subject.mass_kg * G)
     return Pipeline(model, trial, dynamics, length, moment_arm, hip_direction, active, passive,
-                    capacity, demand, solution, muscle_force, contact, clearance, pressure)
+                    capacity, demand, solution, muscle_force, contact, clearance, pressure, loads)
 
 
 def to_dataset(config, run):
@@ -187,6 +191,10 @@ def to_dataset(config, run):
         "contact_pressure_mean": run.pressure.mean_mpa,
         "contact_area": run.pressure.contact_area_mm2,
         "contact_pressure_status": run.pressure.status,
+        "tendon_force": run.loads["tendon_force"],
+        "trochanteric_compression": run.loads["trochanteric_compression"],
+        "femoral_neck_stress": run.loads["femoral_neck_stress"],
+        "cumulative_load_per_km": np.float64(run.loads["cumulative_load_per_km"]),
     }
     coords = {
         "frame": np.arange(len(trial.time)),
@@ -194,6 +202,7 @@ def to_dataset(config, run):
         "time": ("frame", trial.time, {"units": "s", "long_name": "time from right foot strike"}),
         "axis": list(AXES), "dof": list(HIP_DOFS), "distal_dof": list(DISTAL_DOFS),
         "pelvis_dof": list(PELVIS_DOFS), "muscle": list(model.muscle_names),
+        "tendon_group": run.loads["tendon_group"], "site": ["superior", "inferior"],
         "muscle_group": ("muscle", [muscle_group(n) for n in model.muscle_names]),
     }
     if run.pressure.pressure_map is not None:

@@ -42,6 +42,17 @@ VARIABLES = {
                                       "mean acetabular cartilage contact pressure over the contact area (DEA)"),
     "contact_area": Variable(("frame",), "mm2", "acetabular cartilage area in compression (DEA)"),
     "contact_pressure_status": Variable(("frame",), "", "cartilage pressure solver status per frame"),
+    "tendon_force": Variable(("frame", "tendon_group"), "BW",
+                             "summed musculotendon force of each tendon group (tendinopathy load)"),
+    "trochanteric_compression": Variable(("frame",), "BW",
+                                         "force of the iliotibial-band tendons pressing on the greater "
+                                         "trochanter (bursitis / gluteal tendinopathy load)"),
+    "femoral_neck_stress": Variable(("frame", "site"), "MPa",
+                                    "axial + bending stress at the superior and inferior cortex of the "
+                                    "narrowest femoral neck section, tension positive (stress-fracture load)"),
+    "cumulative_load_per_km": Variable((), "BW s / km",
+                                       "hip contact force impulse per km travelled (overuse load; NaN "
+                                       "without travel)"),
     "contact_pressure": Variable(("frame", "element"), "MPa",
                                  "contact pressure of each lunate cartilage element (cartilage.pressure_map)"),
     "cartilage_element_position": Variable(("element", "axis"), "mm",
