@@ -166,7 +166,6 @@ _PATH_KEYS = ("activity.motion_file", "activity.grf_file", "morphology.femur_mes
 _NOT_YET = {
     "form.cadence_change_pct": 0.0, "form.step_width_m": None, "form.overstride_m": 0.0,
     "form.pelvic_rotation_scale": 1.0, "strength.core": 1.0,
-    "flexibility.hip_flexor_tightness_deg": 0.0,
 }
 
 

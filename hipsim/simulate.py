@@ -8,6 +8,7 @@ import numpy as np
 from .config import Config, load_config
 from .contact import hip_contact_force
 from .dynamics import inverse_dynamics
+from .flexibility import tight_flexor_model, with_anterior_tilt
 from .gait import G, file_trial, library_trial
 from .loads import tissue_loads
 from .motions import fadir_trial, squat_trial, uphill
@@ -137,9 +138,10 @@ def run_pipeline(config):
     """All stages for one config; returns a :class:`Pipeline`."""
     if not isinstance(config, Config):
         config = load_config(config)
-    model = build_model(config)
+    tightness = config.flexibility.hip_flexor_tightness_deg
+    model = tight_flexor_model(build_model(config), tightness)
     length_scale = 1.0 if config.model.osim_file else config.subject.height_m / DEFAULT_MODEL_HEIGHT_M
-    trial = build_trial(config, length_scale, model)
+    trial = with_anterior_tilt(build_trial(config, length_scale, model), tightness)
     dynamics = inverse_dynamics(model, trial)
     length, moment_arm, hip_direction, active, passive, capacity, demand = muscle_problem(
         model, dynamics, config.strength, config.solver.muscle_physiology)
