@@ -165,7 +165,7 @@ _PATH_KEYS = ("activity.motion_file", "activity.grf_file", "morphology.femur_mes
 # Levers that belong to later capabilities; a non-default value must not be silently ignored.
 _NOT_YET = {
     "form.cadence_change_pct": 0.0, "form.step_width_m": None, "form.overstride_m": 0.0,
-    "form.pelvic_rotation_scale": 1.0, "strength.core": 1.0,
+    "strength.core": 1.0,
 }
 
 
