@@ -1,4 +1,24 @@
-"""Running-form levers applied to a gait trial (issue 5; cadence, overstride and step width follow).
+"""Running-form levers applied to a gait trial (issue 5; overstride and step width follow).
+
+Cadence (``form.cadence_change_pct``), running at the same speed
+----------------------------------------------------------------
+Model: the spring-mass runner (Blickhan 1989; McMahon & Cheng 1990) keeps its leg stiffness and
+takes steps c % more often. With the stride time T' = T / (1 + c/100) and the library cycle's
+own contact time t_c, speed u and leg length L0 (0.53 x height, Morin et al. 2005), the contact
+time t_c' is the one at which the sine-wave spring-mass step (:func:`spring_mass_parameters`)
+has the cycle's leg stiffness. Then, from the same relations:
+
+* vertical force x (T'/T) / (t_c'/t_c) (the step impulse is body weight x step time);
+* fore-aft force x that factor x (t_c' h0) / (t_c h0') with h0 = sqrt(L0^2 - (u t_c/2)^2) (the
+  leg force points from the foot to the centre of mass, which travels u t_c during contact);
+* vertical oscillation of the pelvis about its mean x dy_c'/dy_c (COM drop in stance);
+* the cycle is re-timed so stance lasts t_c' and swing T' - t_c', by the smooth monotone warp
+  t = T phi(t'/T'), phi(x) = x + A sin(2 pi x) / (2 pi), A set so toe-off maps to toe-off;
+* the sagittal hip excursion about its cycle mean is scaled by the stride-length ratio T'/T
+  (the leg sweeps a shorter arc for a shorter stride); knee and ankle keep their patterns;
+  forward progression stays u t'.
+The centre of pressure stays where it was under the foot. Changes beyond what the model
+supports (no flight phase left, or no contact time with the cycle's stiffness) are refused.
 
 Pelvic rotation (``form.pelvic_rotation_scale``)
 -----------------------------------------------
@@ -12,13 +32,22 @@ reaction force above 20 N, smoothed over 4 % of the cycle so the coordinates sta
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
+from scipy.optimize import brentq
 
-from .gait import COORDINATE_COLUMNS
+from .errors import InputError
+from .gait import COORDINATE_COLUMNS, Trial
+from .spring_mass import spring_mass_parameters
 
 _PELVIS_ROTATION = COORDINATE_COLUMNS.index("pelvis_rotation")
+_PELVIS_TX = COORDINATE_COLUMNS.index("pelvis_tx")
+_PELVIS_TY = COORDINATE_COLUMNS.index("pelvis_ty")
+_HIP_FLEXION = COORDINATE_COLUMNS.index("hip_flexion_r")
+#: leg-spring rest length over body height (Morin et al. 2005)
+LEG_LENGTH_PER_HEIGHT = 0.53
 _HIP_ROTATION = COORDINATE_COLUMNS.index("hip_rotation_r")
 STANCE_THRESHOLD_N = 20.0
 STANCE_SMOOTHING = 0.04          # fraction of the cycle
@@ -68,3 +97,103 @@ def with_pelvic_rotation_scale(trial, scale):
         raise ValueError("only values (nu=0) and rates (nu=1) are available")
 
     return replace(trial, coordinates=coordinates, source=f"{trial.source}, pelvic rotation x{scale:g}")
+
+
+def contact_time(trial):
+    """(start, duration) [s] of the right foot's first contact in the cycle (vertical force above
+    STANCE_THRESHOLD_N), start measured from the cycle's first frame."""
+    loaded = trial.grf[:, 1] > STANCE_THRESHOLD_N
+    if not loaded.any() or loaded.all():
+        raise InputError("form.cadence_change_pct", "the cycle has no stance and flight to re-time")
+    on = int(np.argmax(loaded))
+    off = on + int(np.argmin(loaded[on:])) if not loaded[on:].all() else len(loaded) - 1
+    return float(trial.time[on] - trial.time[0]), float(trial.time[off] - trial.time[on])
+
+
+def cadence_parameters(trial, body_mass_kg, height_m, change_pct):
+    """(stride time T' [s], contact time t_c' [s], vertical scale, fore-aft scale, oscillation
+    scale, T, t_c, contact start [s]) of a cadence change (see the module docstring)."""
+    key = "form.cadence_change_pct"
+    u, T = trial.speed, trial.stride_time
+    if not u > 0:
+        raise InputError(key, "applies to running at a speed (the trial has none)")
+    start, t_c = contact_time(trial)
+    L0 = LEG_LENGTH_PER_HEIGHT * height_m
+    base = spring_mass_parameters(u, t_c, body_mass_kg, L0, stride_time=T)
+    T2 = T / (1.0 + change_pct / 100.0)
+
+    def stiffness_gap(tc):
+        return spring_mass_parameters(u, tc, body_mass_kg, L0, stride_time=T2).leg_stiffness - base.leg_stiffness
+
+    hi = min(T2 / 2.0, 2.0 * L0 / u) * (1.0 - 1e-9)
+    lo = 0.2 * t_c
+    try:
+        if stiffness_gap(lo) * stiffness_gap(hi) > 0:
+            raise ValueError
+        t_c2 = brentq(stiffness_gap, lo, hi, xtol=1e-12)
+    except ValueError:
+        raise InputError(key, f"{change_pct:g} % is beyond what the spring-mass model supports for this "
+                              "cycle (no contact time keeps the leg stiffness with a flight phase)") from None
+    new = spring_mass_parameters(u, t_c2, body_mass_kg, L0, stride_time=T2)
+    vertical = (T2 / T) / (t_c2 / t_c)
+    h0 = math.sqrt(L0 ** 2 - (u * t_c / 2) ** 2)
+    h0_new = math.sqrt(L0 ** 2 - (u * t_c2 / 2) ** 2)
+    fore_aft = vertical * (t_c2 * h0) / (t_c * h0_new)
+    return T2, t_c2, vertical, fore_aft, new.com_displacement / base.com_displacement, T, t_c, start
+
+
+def with_cadence_change(trial, body_mass_kg, height_m, change_pct):
+    """The running trial at ``change_pct`` % more steps per minute, same speed (module docstring)."""
+    if change_pct == 0.0:
+        return trial
+    T2, t_c2, vertical, fore_aft, oscillation, T, t_c, start = cadence_parameters(
+        trial, body_mass_kg, height_m, change_pct)
+    # toe-off as a fraction of the cycle, before and after (contact may start a little after
+    # the cycle's first frame)
+    x_c, x_c2 = (start + t_c) / T, (start * T2 / T + t_c2) / T2
+    A = 2.0 * math.pi * (x_c - x_c2) / math.sin(2.0 * math.pi * x_c2)
+    if abs(A) >= 1.0:
+        raise InputError("form.cadence_change_pct", f"{change_pct:g} % changes the duty factor too much "
+                                                     "for a smooth re-timing of the cycle")
+    level, u = trial.coordinates, trial.speed
+    stride_ratio = T2 / T
+    q_old = level(trial.time, 0)
+    hip_mean = float(np.mean(q_old[:-1, _HIP_FLEXION]))
+    ty_mean = float(np.mean(q_old[:-1, _PELVIS_TY]))
+
+    def warp(t, nu=0):
+        x = np.asarray(t, float) / T2
+        if nu == 0:
+            return T * (x + A * np.sin(2 * math.pi * x) / (2 * math.pi))
+        return (T / T2) * (1.0 + A * np.cos(2 * math.pi * x))
+
+    def coordinates(t, nu=0):
+        t = np.atleast_1d(np.asarray(t, float))
+        told = warp(t)
+        q = level(told, 0)
+        if nu == 0:
+            q[:, _PELVIS_TX] += u * (t - told)
+            q[:, _PELVIS_TY] = ty_mean + oscillation * (q[:, _PELVIS_TY] - ty_mean)
+            q[:, _HIP_FLEXION] = hip_mean + stride_ratio * (q[:, _HIP_FLEXION] - hip_mean)
+            return q
+        if nu == 1:
+            rate = level(told, 1) * warp(t, 1)[:, None]
+            rate[:, _PELVIS_TX] += u * (1.0 - warp(t, 1))
+            rate[:, _PELVIS_TY] *= oscillation
+            rate[:, _HIP_FLEXION] *= stride_ratio
+            return rate
+        raise ValueError("only values (nu=0) and rates (nu=1) are available")
+
+    n = len(trial.time)
+    time = np.linspace(0.0, T2, n)
+    told = warp(time)
+    phase_old = (told - trial.time[0]) / T * 100.0
+
+    def resample(values):
+        return np.column_stack([np.interp(phase_old, trial.gait_phase, values[:, k]) for k in range(3)])
+
+    grf = resample(trial.grf) * np.array([fore_aft, vertical, vertical])
+    return Trial(time=time, gait_phase=np.linspace(0.0, 100.0, n), coordinates=coordinates,
+                 coordinate_names=trial.coordinate_names, grf=grf, cop=resample(trial.cop),
+                 cop_frame=trial.cop_frame, free_moment=resample(trial.free_moment) * vertical,
+                 speed=u, source=f"{trial.source}, cadence {change_pct:+g} % (spring-mass)")

@@ -9,7 +9,7 @@ from .config import Config, load_config
 from .contact import hip_contact_force
 from .dynamics import inverse_dynamics
 from .flexibility import tight_flexor_model, with_anterior_tilt
-from .form import with_pelvic_rotation_scale
+from .form import with_cadence_change, with_pelvic_rotation_scale
 from .gait import G, file_trial, library_trial
 from .loads import tissue_loads
 from .motions import fadir_trial, squat_trial, uphill
@@ -142,7 +142,10 @@ def run_pipeline(config):
     tightness = config.flexibility.hip_flexor_tightness_deg
     model = tight_flexor_model(build_model(config), tightness)
     length_scale = 1.0 if config.model.osim_file else config.subject.height_m / DEFAULT_MODEL_HEIGHT_M
-    trial = with_anterior_tilt(build_trial(config, length_scale, model), tightness)
+    trial = build_trial(config, length_scale, model)
+    trial = with_cadence_change(trial, config.subject.mass_kg, config.subject.height_m,
+                                config.form.cadence_change_pct)
+    trial = with_anterior_tilt(trial, tightness)
     trial = with_pelvic_rotation_scale(trial, config.form.pelvic_rotation_scale)
     dynamics = inverse_dynamics(model, trial)
     length, moment_arm, hip_direction, active, passive, capacity, demand = muscle_problem(

@@ -1,4 +1,4 @@
-"""Running-form levers (issue 5): pelvic rotation scale."""
+"""Running-form levers (issue 5): pelvic rotation scale and cadence."""
 import numpy as np
 import pytest
 
@@ -35,3 +35,41 @@ def test_out_of_range_pelvic_rotation_exits_2(tmp_path, capsys):
     out = tmp_path / "r.nc"
     assert main(["run", "--set", "form.pelvic_rotation_scale=4", "-o", str(out)]) == 2
     assert "form.pelvic_rotation_scale" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return {c: simulate(load_config({"activity": {"kind": "running"}, "form": {"cadence_change_pct": c}}))
+            for c in (0.0, 10.0)}
+
+
+def test_cadence_shortens_the_stride_and_keeps_the_step_impulse(runs):
+    base, quick = runs[0.0], runs[10.0]
+    assert quick.attrs["stride_time_s"] == pytest.approx(base.attrs["stride_time_s"] / 1.1, rel=1e-12)
+    assert quick.attrs["speed_m_s"] == base.attrs["speed_m_s"]
+
+    def impulse(ds):
+        return np.trapezoid(ds["grf"].sel(axis="superior").values, ds["time"].values)
+    # one right contact per stride carries body weight x step time (= half the stride)
+    ratio = impulse(quick) / impulse(base)
+    assert ratio == pytest.approx(1 / 1.1, rel=0.03)
+
+
+def test_quicker_steps_land_closer_with_less_force(runs):
+    """Directions of Heiderscheit et al. 2011 (Med Sci Sports Exerc 43:296) for +10 % step rate:
+    smaller hip flexion at contact, smaller braking and vertical force peaks, less vertical
+    excursion of the centre of mass."""
+    base, quick = runs[0.0], runs[10.0]
+    flexion = lambda ds: ds["hip_angle"].sel(dof="flexion").values
+    assert flexion(quick)[0] < flexion(base)[0] - 0.5
+    grf = lambda ds, axis: ds["grf"].sel(axis=axis).values
+    assert grf(quick, "superior").max() < 0.95 * grf(base, "superior").max()
+    assert grf(quick, "anterior").min() > grf(base, "anterior").min()        # braking is negative
+
+
+def test_cadence_outside_the_model_is_refused(tmp_path, capsys):
+    out = tmp_path / "r.nc"
+    assert main(["run", "--set", "activity.kind=walking", "--set", "form.cadence_change_pct=5", "-o", str(out)]) == 2
+    assert main(["run", "--set", "activity.kind=running", "--set", "form.cadence_change_pct=30", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error: form.cadence_change_pct") == 2 and not out.exists()
