@@ -12,8 +12,8 @@ has the cycle's leg stiffness. Then, from the same relations:
 * fore-aft force x that factor x (t_c' h0) / (t_c h0') with h0 = sqrt(L0^2 - (u t_c/2)^2) (the
   leg force points from the foot to the centre of mass, which travels u t_c during contact);
 * vertical oscillation of the pelvis about its mean x dy_c'/dy_c (COM drop in stance);
-* the cycle is re-timed so stance lasts t_c' and swing T' - t_c', by the smooth monotone warp
-  t = T phi(t'/T'), phi(x) = x + A sin(2 pi x) / (2 pi), A set so toe-off maps to toe-off;
+* the cycle is re-timed so stance lasts t_c' and swing T' - t_c': each phase runs at its own
+  uniform rate, blended smoothly at foot strike and toe-off (:func:`cycle_warp`);
 * the sagittal hip excursion about its cycle mean is scaled by the stride-length ratio T'/T
   (the leg sweeps a shorter arc for a shorter stride); knee and ankle keep their patterns;
   forward progression stays u t'.
@@ -46,6 +46,8 @@ _PELVIS_ROTATION = COORDINATE_COLUMNS.index("pelvis_rotation")
 _PELVIS_TX = COORDINATE_COLUMNS.index("pelvis_tx")
 _PELVIS_TY = COORDINATE_COLUMNS.index("pelvis_ty")
 _HIP_FLEXION = COORDINATE_COLUMNS.index("hip_flexion_r")
+#: share of the cycle over which the re-timing blends from the stance rate to the swing rate
+WARP_TRANSITION = 0.04
 #: leg-spring rest length over body height (Morin et al. 2005)
 LEG_LENGTH_PER_HEIGHT = 0.53
 _HIP_ROTATION = COORDINATE_COLUMNS.index("hip_rotation_r")
@@ -142,6 +144,34 @@ def cadence_parameters(trial, body_mass_kg, height_m, change_pct):
     return T2, t_c2, vertical, fore_aft, new.com_displacement / base.com_displacement, T, t_c, start
 
 
+def cycle_warp(T, T2, x_off, x_off2, transition=WARP_TRANSITION):
+    """Smooth periodic time map t' -> t from a cycle of T2 [s] (toe-off at fraction x_off2) onto
+    one of T (toe-off at x_off): uniform rate x_off / x_off2 through stance and
+    (1 - x_off) / (1 - x_off2) through swing, blended over ``transition`` of the cycle at foot
+    strike and toe-off (logistic steps), so positions, rates and accelerations stay continuous.
+    Returns warp(t', nu) -> t (nu=0) or dt/dt' (nu=1)."""
+    from scipy.interpolate import CubicSpline
+    x = np.linspace(0.0, 1.0, 4001)
+    a, b = x_off / x_off2, (1.0 - x_off) / (1.0 - x_off2)
+
+    def step(z):                                    # logistic step at z = 0
+        return 1.0 / (1.0 + np.exp(-z / (transition / 6.0)))
+    # up at foot strike (x = 0, and again at x = 1), down at toe-off: periodic over [0, 1]
+    in_stance = step(x) - step(x - x_off2) + step(x - 1.0)
+    rate = b + (a - b) * in_stance
+    phi = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * np.diff(x))])
+    phi /= phi[-1]
+    spline = CubicSpline(x, phi - x, bc_type="periodic")   # the periodic part of the map
+
+    def warp(t, nu=0):
+        xt = np.asarray(t, float) / T2
+        frac = xt % 1.0
+        if nu == 0:
+            return T * (xt + spline(frac))
+        return (T / T2) * (1.0 + spline(frac, 1))
+    return warp
+
+
 def with_cadence_change(trial, body_mass_kg, height_m, change_pct):
     """The running trial at ``change_pct`` % more steps per minute, same speed (module docstring)."""
     if change_pct == 0.0:
@@ -151,21 +181,12 @@ def with_cadence_change(trial, body_mass_kg, height_m, change_pct):
     # toe-off as a fraction of the cycle, before and after (contact may start a little after
     # the cycle's first frame)
     x_c, x_c2 = (start + t_c) / T, (start * T2 / T + t_c2) / T2
-    A = 2.0 * math.pi * (x_c - x_c2) / math.sin(2.0 * math.pi * x_c2)
-    if abs(A) >= 1.0:
-        raise InputError("form.cadence_change_pct", f"{change_pct:g} % changes the duty factor too much "
-                                                     "for a smooth re-timing of the cycle")
     level, u = trial.coordinates, trial.speed
     stride_ratio = T2 / T
     q_old = level(trial.time, 0)
     hip_mean = float(np.mean(q_old[:-1, _HIP_FLEXION]))
     ty_mean = float(np.mean(q_old[:-1, _PELVIS_TY]))
-
-    def warp(t, nu=0):
-        x = np.asarray(t, float) / T2
-        if nu == 0:
-            return T * (x + A * np.sin(2 * math.pi * x) / (2 * math.pi))
-        return (T / T2) * (1.0 + A * np.cos(2 * math.pi * x))
+    warp = cycle_warp(T, T2, x_c, x_c2)
 
     def coordinates(t, nu=0):
         t = np.atleast_1d(np.asarray(t, float))

@@ -70,6 +70,6 @@ def test_quicker_steps_land_closer_with_less_force(runs):
 def test_cadence_outside_the_model_is_refused(tmp_path, capsys):
     out = tmp_path / "r.nc"
     assert main(["run", "--set", "activity.kind=walking", "--set", "form.cadence_change_pct=5", "-o", str(out)]) == 2
-    assert main(["run", "--set", "activity.kind=running", "--set", "form.cadence_change_pct=30", "-o", str(out)]) == 2
+    assert main(["run", "--set", "activity.kind=running", "--set", "form.cadence_change_pct=45", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("error: form.cadence_change_pct") == 2 and not out.exists()
