@@ -222,7 +222,7 @@ def synthetic_acetabulum(socket_radius=25.0, outer_radius=42.0, depth=30.0, rim_
     theta = np.linspace(0.0, 2 * np.pi, n_seg, endpoint=False)
     phi_rim = np.deg2rad(rim_deg + overhang_deg * np.exp(-(np.angle(np.exp(1j * (theta - 1.0))) / 0.9) ** 2))
     n_sock, n_top, n_side, n_base = n_ring // 2, n_ring // 6, n_ring // 6, n_ring - n_ring // 2 - 2 * (n_ring // 6)
-    S, P, regions = [], [], []
+    S, P = [], []
     for k in range(n_seg):
         phi = np.linspace(0.0, phi_rim[k], n_sock + 1)[1:]
         s_sock, r_sock = -socket_radius * np.cos(phi), socket_radius * np.sin(phi)

@@ -1,6 +1,5 @@
 """Tight hip flexors (issue 5: flexibility.hip_flexor_tightness_deg)."""
 import numpy as np
-import pytest
 
 from hipsim import load_config
 from hipsim.cli import main

@@ -8,7 +8,6 @@ from hipsim import load_config
 from hipsim.gait import G
 from hipsim.loads import (NECK_CORTEX_MM, TENDON_GROUPS, cumulative_load_per_km, femoral_neck_stress,
                           neck_section, trochanteric_compression)
-from hipsim.model import ACTUATED_COORDINATES
 from hipsim.morphology import build_hip
 from hipsim.muscles import muscle_group
 from hipsim.simulate import run_pipeline, simulate, to_dataset

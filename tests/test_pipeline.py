@@ -1,6 +1,5 @@
 """The whole pipeline on OpenSim's subject01 walking trial: balance, signs, levers, flags."""
 import numpy as np
-import pytest
 
 from hipsim.model import ACTUATED_COORDINATES
 from hipsim.muscles import muscle_group

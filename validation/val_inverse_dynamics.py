@@ -188,7 +188,6 @@ def _opensim_on_library(rows):
     for coord, label in zip(COORDS, LABELS):
         hs = np.interp(t_os, t, run_.dynamics.generalized_force[:, names.index(coord)])
         rs.append(C.pearson(hs[inner], out[coord][inner]))
-    worst = int(np.argmin(rs))
     rows.append(C.row("running 3.5 m/s library cycle: hipsim ID vs OpenSim ID on identical inputs "
                       "(hip flex/add/rot, knee, ankle)", " / ".join(f"{r:.4f}" for r in rs), ">= 0.9 each",
                       "OpenSim 4.6 InverseDynamicsTool run here", min(rs) >= 0.9))

@@ -12,7 +12,6 @@ Nothing is tuned.
 """
 from __future__ import annotations
 
-import numpy as np
 
 import _common as C
 
