@@ -102,3 +102,9 @@ def test_resolved_config_round_trips_through_yaml():
     c = load_config(None, ["strength.hamstrings=0.7"])
     again = load_config(yaml.safe_load(c.to_yaml()))
     assert again == c
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_config_validates(path):
+    config = load_config(path)
+    assert config.to_yaml()
