@@ -165,7 +165,6 @@ _PATH_KEYS = ("activity.motion_file", "activity.grf_file", "morphology.femur_mes
 # Levers that belong to later capabilities; a non-default value must not be silently ignored.
 _NOT_YET = {
     "form.step_width_m": None, "form.overstride_m": 0.0,
-    "strength.core": 1.0,
 }
 
 

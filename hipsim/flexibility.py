@@ -8,9 +8,10 @@ Model, for a tightness of tau degrees (lost hip extension range):
   (r = -dL/dq). Their passive force therefore rises tau degrees earlier in extension, and it is
   carried into static optimisation as passive moments that the extensors must balance.
 * Motion: the runner keeps the thigh's path in space and makes up the lost extension with the
-  pelvis, tilted anteriorly by tau throughout the cycle (pelvis_tilt - tau, hip flexion + tau);
-  the two rotations share the flexion axis, so the femur's orientation in the laboratory is
-  unchanged to first order in the pelvic list and rotation angles. This is the compensation the
+  pelvis, tilted anteriorly by tau throughout the cycle; the hip angles are re-solved so the
+  femur keeps its orientation in space (:func:`hipsim.form.keep_leg_path`): hip flexion rises by
+  tau, exactly when the pelvis has no list or rotation and to within their small angles
+  otherwise. This is the compensation the
   clinical picture describes (tight flexors -> anterior pelvic tilt, less hip extension), and it
   keeps the hip in more flexion throughout, which moves the impingement-free range (Ross et al.
   2014, Am J Sports Med 42:2402: anterior pelvic tilt reduces impingement-free flexion and
@@ -29,7 +30,6 @@ from .gait import COORDINATE_COLUMNS
 #: Muscles shortened by hip flexor tightness (names without side suffix, gait2392 and Rajagopal).
 TIGHT_FLEXORS = ("iliacus", "psoas", "rect_fem", "recfem")
 _TILT = COORDINATE_COLUMNS.index("pelvis_tilt")
-_FLEXION = COORDINATE_COLUMNS.index("hip_flexion_r")
 
 
 def tight_flexor_model(model, tightness_deg):
@@ -48,19 +48,16 @@ def tight_flexor_model(model, tightness_deg):
 
 
 def with_anterior_tilt(trial, tightness_deg):
-    """The trial with the pelvis tilted anteriorly by ``tightness_deg`` and the hip flexed by as
-    much, so the thigh keeps its path (see the module docstring)."""
+    """The trial with the pelvis tilted anteriorly by ``tightness_deg`` while the thigh keeps its
+    path in space (the hip angles follow exactly; see the module docstring)."""
     if tightness_deg == 0.0:
         return trial
+    from .form import with_pelvis_motion
     tau = math.radians(tightness_deg)
-    level = trial.coordinates
 
-    def coordinates(t, nu=0, _level=level):
-        q = _level(t, nu)
-        if nu == 0:
-            q[:, _TILT] -= tau                  # gait2392's pelvis_tilt: negative = anterior tilt
-            q[:, _FLEXION] += tau
+    def tilt(q):
+        q = q.copy()
+        q[:, _TILT] -= tau                      # gait2392's pelvis_tilt: negative = anterior tilt
         return q
 
-    return replace(trial, coordinates=coordinates,
-                   source=f"{trial.source}, hip flexors {tightness_deg:g} deg tight (anterior pelvic tilt)")
+    return with_pelvis_motion(trial, tilt, f"hip flexors {tightness_deg:g} deg tight (anterior pelvic tilt)")

@@ -15,8 +15,10 @@ def _run(tau):
 
 def test_tight_flexors_trade_hip_extension_for_anterior_pelvic_tilt():
     (run0, ds0), (run1, ds1) = _run(0.0), _run(12.0)
+    # exact when the pelvis has no list or rotation, within their few degrees otherwise
     np.testing.assert_allclose(ds1["hip_angle"].sel(dof="flexion"), ds0["hip_angle"].sel(dof="flexion") + 12.0,
-                               atol=1e-9)
+                               atol=0.5)
+    np.testing.assert_allclose(run1.dynamics.kinematics[0][:, 1], run0.dynamics.kinematics[0][:, 1], atol=1e-7)
     np.testing.assert_allclose(ds1["pelvis_angle"].sel(pelvis_dof="tilt"),
                                ds0["pelvis_angle"].sel(pelvis_dof="tilt") + 12.0, atol=1e-9)
     # the thigh keeps its path in space: same hip moments to within the small list/rotation terms
