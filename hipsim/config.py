@@ -164,7 +164,7 @@ _PATH_KEYS = ("activity.motion_file", "activity.grf_file", "morphology.femur_mes
 
 # Levers that belong to later capabilities; a non-default value must not be silently ignored.
 _NOT_YET = {
-    "form.step_width_m": None, "form.overstride_m": 0.0,
+    "form.overstride_m": 0.0,
 }
 
 
@@ -285,6 +285,9 @@ def load_config(path_or_dict=None, overrides=None):
                                   "(planned with the running-form and strength capability)")
     if config.activity.incline_deg != 0.0 and config.activity.kind not in ("walking", "running", "sprinting"):
         raise InputError("activity.incline_deg", f"applies to walking, running and sprinting, not {config.activity.kind}")
+    if config.form.step_width_m is not None and config.activity.kind != "running":
+        raise InputError("form.step_width_m", f"applies to running (preferred width from running data), "
+                                              f"not {config.activity.kind}")
     if config.form.cadence_change_pct != 0.0 and config.activity.kind not in ("running", "sprinting"):
         raise InputError("form.cadence_change_pct", f"applies to running and sprinting (a spring-mass gait), "
                                                     f"not {config.activity.kind}")

@@ -1,4 +1,19 @@
-"""Running-form levers applied to a gait trial (issue 5; overstride and step width follow).
+"""Running-form levers applied to a gait trial (issue 5; overstride follows).
+
+Step width (``form.step_width_m``), running
+-------------------------------------------
+Model: the runner's preferred step width (heel to heel) is PREFERRED_RUNNING_STEP_WIDTH_M =
+0.06 m (the mean of the healthy runners of Brindle et al. 2014, Gait Posture 39:124, who also
+ran at 0.01 m (narrow) and 0.15 m (wide)); the library cycle is taken to run at it. A width w
+places each foot delta = (w - 0.06) / 2 further from the midline while the pelvis keeps its
+path, so the whole leg tilts in the frontal plane about the hip: hip adduction changes by
+-atan(delta / L) through the cycle (constant, so no accelerations are added), L the model's mean
+hip-to-heel distance in stance. The centre of pressure stays under the foot (carried in the foot
+frame) and the ground reaction force keeps its direction, so a narrower step lengthens the
+frontal-plane lever of the force about the hip: the abductor moment and the muscle and tendon
+loads follow through inverse dynamics and static optimisation. The foot tilts with the leg (no
+subtalar compensation). Widths whose feet would cross through each other (below
+MIN_STEP_WIDTH_M) are refused.
 
 Cadence (``form.cadence_change_pct``), running at the same speed
 ----------------------------------------------------------------
@@ -57,6 +72,7 @@ from scipy.spatial.transform import Rotation
 
 from .errors import InputError
 from .gait import COORDINATE_COLUMNS, Trial
+from .motions import offset_coordinate
 from .spring_mass import spring_mass_parameters
 
 _PELVIS_TX = COORDINATE_COLUMNS.index("pelvis_tx")
@@ -64,6 +80,11 @@ _PELVIS_TY = COORDINATE_COLUMNS.index("pelvis_ty")
 _HIP_FLEXION = COORDINATE_COLUMNS.index("hip_flexion_r")
 #: share of the cycle over which the re-timing blends from the stance rate to the swing rate
 WARP_TRANSITION = 0.04
+#: preferred running step width [m] (Brindle et al. 2014) and the narrowest the lever takes: a
+#: crossover of more than a foot width (~0.1 m) would put the feet through each other
+PREFERRED_RUNNING_STEP_WIDTH_M = 0.06
+MIN_STEP_WIDTH_M = -0.1
+_ADDUCTION = COORDINATE_COLUMNS.index("hip_adduction_r")
 #: leg-spring rest length over body height (Morin et al. 2005)
 LEG_LENGTH_PER_HEIGHT = 0.53
 _PELVIS_ANGLES = [COORDINATE_COLUMNS.index(n) for n in ("pelvis_tilt", "pelvis_list", "pelvis_rotation")]
@@ -259,3 +280,22 @@ def with_cadence_change(trial, body_mass_kg, height_m, change_pct):
                  coordinate_names=trial.coordinate_names, grf=grf, cop=resample(trial.cop),
                  cop_frame=trial.cop_frame, free_moment=resample(trial.free_moment) * vertical,
                  speed=u, source=f"{trial.source}, cadence {change_pct:+g} % (spring-mass)")
+
+
+def with_step_width(trial, model, step_width_m, stance_threshold_n=STANCE_THRESHOLD_N):
+    """The running trial at ``step_width_m`` (None: unchanged); see the module docstring."""
+    if step_width_m is None:
+        return trial
+    if step_width_m < MIN_STEP_WIDTH_M:
+        raise InputError("form.step_width_m", f"{step_width_m:g} m would cross the legs through each other "
+                                              f"(at least {MIN_STEP_WIDTH_M:g} m)")
+    from .kinematics import forward_kinematics
+    order = [COORDINATE_COLUMNS.index(n) for n in model.coordinate_names]
+    _, origin = forward_kinematics(model, trial.coordinates(trial.time, 0)[:, order])
+    stance = trial.grf[:, 1] > stance_threshold_n
+    hip, heel = model.body_names.index("femur_r"), model.body_names.index("calcn_r")
+    length = float(np.linalg.norm(origin[stance, hip] - origin[stance, heel], axis=1).mean())
+    delta = 0.5 * (step_width_m - PREFERRED_RUNNING_STEP_WIDTH_M)
+    change = -math.atan2(delta, length)
+    return replace(trial, coordinates=offset_coordinate(trial.coordinates, _ADDUCTION, change),
+                   source=f"{trial.source}, step width {step_width_m:g} m (hip adduction {math.degrees(change):+.2f} deg)")

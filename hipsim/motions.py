@@ -138,6 +138,17 @@ def _prescribed(coordinates, duration, frames, source):
                  free_moment=np.zeros((n, 3)), speed=0.0, source=source)
 
 
+def offset_coordinate(coordinates, index, offset):
+    """A trial's ``coordinates`` callable with ``offset`` added to coordinate ``index`` (values
+    only; a constant leaves the rates as they are)."""
+    def shifted(t, nu=0):
+        q = coordinates(t, nu)
+        if nu == 0:
+            q[:, index] += offset
+        return q
+    return shifted
+
+
 def uphill(trial, incline_deg):
     """A level gait trial on a slope of ``incline_deg`` (uphill positive).
 
@@ -154,15 +165,7 @@ def uphill(trial, incline_deg):
     if incline_deg == 0.0:
         return trial
     a = math.radians(incline_deg)
-    k = _INDEX["hip_flexion_r"]
-    level = trial.coordinates
-
-    def coordinates(t, nu=0, _level=level):
-        q = _level(t, nu)
-        if nu == 0:
-            q[:, k] += a
-        return q
-
+    coordinates = offset_coordinate(trial.coordinates, _INDEX["hip_flexion_r"], a)
     c, s = math.cos(a), math.sin(a)
     rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])  # about +z: surface normal tilts back
     grf = trial.grf @ rot.T

@@ -96,3 +96,26 @@ def test_cadence_outside_the_model_is_refused(tmp_path, capsys):
     assert main(["run", "--set", "activity.kind=running", "--set", "form.cadence_change_pct=45", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("error: form.cadence_change_pct") == 2 and not out.exists()
+
+
+def test_a_narrower_step_adducts_the_hip_and_raises_the_abductor_moment():
+    """Direction of Brindle et al. 2014 (Gait Posture 39:124): narrow steps, more peak hip
+    adduction; and a longer frontal lever of the ground force about the hip."""
+    runs = {w: simulate(load_config({"activity": {"kind": "running"}, "form": {"step_width_m": w}}))
+            for w in (0.15, 0.06, 0.01)}
+    stance = runs[0.06]["grf"].sel(axis="superior").values > 0.3
+    adduction = [runs[w]["hip_angle"].sel(dof="adduction").values[stance].max() for w in (0.15, 0.06, 0.01)]
+    abduction = [-runs[w]["hip_moment"].sel(dof="adduction").values.min() for w in (0.15, 0.06, 0.01)]
+    assert adduction[0] < adduction[1] < adduction[2]
+    assert abduction[0] < abduction[1] < abduction[2]
+    # the preferred width reproduces the library cycle
+    base = simulate(load_config({"activity": {"kind": "running"}}))
+    np.testing.assert_allclose(runs[0.06]["hip_contact_force"], base["hip_contact_force"], atol=1e-9)
+
+
+def test_step_width_outside_the_model_is_refused(tmp_path, capsys):
+    out = tmp_path / "r.nc"
+    assert main(["run", "--set", "activity.kind=walking", "--set", "form.step_width_m=0.1", "-o", str(out)]) == 2
+    assert main(["run", "--set", "activity.kind=running", "--set", "form.step_width_m=-0.2", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error: form.step_width_m") == 2 and not out.exists()

@@ -4,6 +4,8 @@
   frequency around their ~85 strides/min: per +5 strides/min the foot landed 5.9 % closer to the
   hip and the peak hip flexor moment rose 5.8 %. Heiderscheit et al. 2011 (Med Sci Sports Exerc
   43:296), +10 % step rate: less hip flexion at contact, smaller braking force.
+- Step width: narrower steps raise peak hip adduction (Brindle et al. 2014, Gait Posture 39:124;
+  preferred 6 cm, narrow 1 cm, wide 15 cm) and the frontal-plane moments.
 - Weak gluteus medius: its synergists take over (tensor fasciae latae, gluteus minimus), the
   compensation that loads the iliotibial band over the trochanter (issue 5).
 - Core weakness: more stance hip internal rotation with weaker trunk endurance (Schmitz et al.
@@ -14,6 +16,7 @@ Nothing is tuned.
 """
 from __future__ import annotations
 
+import numpy as np
 
 import _common as C
 
@@ -21,6 +24,7 @@ TITLE = "Levers: cadence, strength and flexibility"
 FIGURES, FINDINGS = [], []
 SRC_LIEBERMAN = "Lieberman et al. 2015 J Exp Biol 218:3406"
 SRC_HEIDERSCHEIT = "Heiderscheit et al. 2011 Med Sci Sports Exerc 43:296 (direction)"
+SRC_BRINDLE = "Brindle et al. 2014 Gait Posture 39:124 (direction)"
 
 
 def _landing_and_flexor_moment(config_dict):
@@ -66,6 +70,17 @@ def run(outdir):
                       f"{float(r10['hip_contact_force_resultant'].max()):.2f} BW / "
                       f"{float(r0['cumulative_load_per_km']):.0f} -> {float(r10['cumulative_load_per_km']):.0f} BW s/km",
                       "report", "issue 5", None))
+
+    widths = (0.15, 0.06, 0.01)
+    runs = [C.pipeline({**C.library_config("running"), "form": {"step_width_m": w}})[2] for w in widths]
+    stance = runs[1]["grf"].sel(axis="superior").values > 0.3
+    adduction = [float(d["hip_angle"].sel(dof="adduction").values[stance].max()) for d in runs]
+    abduction = [float(-d["hip_moment"].sel(dof="adduction").min()) for d in runs]
+    rows.append(C.row("running, step width 15 / 6 / 1 cm: stance peak hip adduction / abductor moment",
+                      " / ".join(f"{a:.1f}" for a in adduction) + " deg; "
+                      + " / ".join(f"{m:.2f}" for m in abduction) + " N m/kg",
+                      "both rise as the step narrows", SRC_BRINDLE,
+                      bool(np.all(np.diff(adduction) > 0) and np.all(np.diff(abduction) > 0))))
 
     _, _, w0 = C.pipeline(C.library_config("walking"))
     _, _, w6 = C.pipeline({**C.library_config("walking"), "strength": {"gluteus_medius": 0.6}})
