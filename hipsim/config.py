@@ -162,12 +162,6 @@ class Config(_Section):
 _PATH_KEYS = ("activity.motion_file", "activity.grf_file", "morphology.femur_mesh",
               "morphology.acetabulum_mesh", "model.osim_file")
 
-# Levers that belong to later capabilities; a non-default value must not be silently ignored.
-_NOT_YET = {
-    "form.overstride_m": 0.0,
-}
-
-
 def _get(tree, dotted):
     node = tree
     for part in dotted.split("."):
@@ -279,12 +273,10 @@ def load_config(path_or_dict=None, overrides=None):
             if fields:
                 msg += f" (known: {', '.join(fields)})"
         raise InputError(key, msg) from None
-    for key, default in _NOT_YET.items():
-        if _get(config.to_dict(), key) != default:
-            raise InputError(key, "this lever is not implemented yet in this version of hipsim "
-                                  "(planned with the running-form and strength capability)")
     if config.activity.incline_deg != 0.0 and config.activity.kind not in ("walking", "running", "sprinting"):
         raise InputError("activity.incline_deg", f"applies to walking, running and sprinting, not {config.activity.kind}")
+    if config.form.overstride_m != 0.0 and config.activity.kind != "running":
+        raise InputError("form.overstride_m", f"applies to running, not {config.activity.kind}")
     if config.form.step_width_m is not None and config.activity.kind != "running":
         raise InputError("form.step_width_m", f"applies to running (preferred width from running data), "
                                               f"not {config.activity.kind}")

@@ -1,4 +1,20 @@
-"""Running-form levers applied to a gait trial (issue 5; overstride follows).
+"""Running-form levers applied to a gait trial (issue 5).
+
+Overstride (``form.overstride_m``), running at the same speed and cadence
+-------------------------------------------------------------------------
+Model: the foot lands Delta further ahead of the centre of mass and leaves where it used to, so
+contact lasts t_c' = t_c + Delta / u (the stride keeps its time; flight shortens). The leg of
+length L0 = 0.53 x height (Morin et al. 2005) touches down at an angle larger by
+atan((d + Delta) / h0) - atan(d / h0), d = u t_c / 2, h0 = sqrt(L0^2 - d^2), which is added to
+hip flexion at touchdown and swept off linearly by toe-off (the leg reaches forward again over
+the last 30 % of swing). The vertical force keeps its measured shape over the longer contact,
+scaled by t_c / t_c' (the step impulse is body weight x step time). The fore-aft force is the
+spring-mass leg force's: the vertical force's lever, centre of mass minus foot, becomes
+u tau - d - Delta instead of u tau - d; the change adds braking while the foot is ahead, and a
+uniform shift keeps the contact's fore-aft impulse (steady speed). With the measured vertical
+force's early impact transient, this raises the braking peak (a sine-shaped force would not:
+the spring-mass braking peak, (pi/4) u T_step / h0 body weights, does not depend on where the
+foot lands).
 
 Step width (``form.step_width_m``), running
 -------------------------------------------
@@ -174,15 +190,21 @@ def contact_time(trial):
     return float(trial.time[on] - trial.time[0]), float(trial.time[off] - trial.time[on])
 
 
-def cadence_parameters(trial, body_mass_kg, height_m, change_pct):
-    """(stride time T' [s], contact time t_c' [s], vertical scale, fore-aft scale, oscillation
-    scale, T, t_c, contact start [s]) of a cadence change (see the module docstring)."""
-    key = "form.cadence_change_pct"
+def _running_cycle(trial, key, height_m):
+    """(speed u [m/s], stride T [s], contact start [s], contact time t_c [s], leg length L0 [m]) of
+    a cycle a spring-mass lever can act on; InputError naming ``key`` when it has no speed."""
     u, T = trial.speed, trial.stride_time
     if not u > 0:
         raise InputError(key, "applies to running at a speed (the trial has none)")
     start, t_c = contact_time(trial)
-    L0 = LEG_LENGTH_PER_HEIGHT * height_m
+    return u, T, start, t_c, LEG_LENGTH_PER_HEIGHT * height_m
+
+
+def cadence_parameters(trial, body_mass_kg, height_m, change_pct):
+    """(stride time T' [s], contact time t_c' [s], vertical scale, fore-aft scale, oscillation
+    scale, T, t_c, contact start [s]) of a cadence change (see the module docstring)."""
+    key = "form.cadence_change_pct"
+    u, T, start, t_c, L0 = _running_cycle(trial, key, height_m)
     base = spring_mass_parameters(u, t_c, body_mass_kg, L0, stride_time=T)
     T2 = T / (1.0 + change_pct / 100.0)
 
@@ -234,38 +256,30 @@ def cycle_warp(T, T2, x_off, x_off2, transition=WARP_TRANSITION):
     return warp
 
 
-def with_cadence_change(trial, body_mass_kg, height_m, change_pct):
-    """The running trial at ``change_pct`` % more steps per minute, same speed (module docstring)."""
-    if change_pct == 0.0:
-        return trial
-    T2, t_c2, vertical, fore_aft, oscillation, T, t_c, start = cadence_parameters(
-        trial, body_mass_kg, height_m, change_pct)
-    # toe-off as a fraction of the cycle, before and after (contact may start a little after
-    # the cycle's first frame)
-    x_c, x_c2 = (start + t_c) / T, (start * T2 / T + t_c2) / T2
-    level, u = trial.coordinates, trial.speed
-    stride_ratio = T2 / T
-    q_old = level(trial.time, 0)
-    hip_mean = float(np.mean(q_old[:-1, _HIP_FLEXION]))
-    ty_mean = float(np.mean(q_old[:-1, _PELVIS_TY]))
-    warp = cycle_warp(T, T2, x_c, x_c2)
+def retimed(trial, T2, x_off2, adjust, grf_scale, label):
+    """The cycle re-timed to stride ``T2`` [s] with toe-off at fraction ``x_off2`` (see
+    :func:`cycle_warp`; forward progression stays speed x time).
+
+    adjust(t, told, q, nu) modifies the warped coordinates (nu=0) or rates (nu=1) in place;
+    grf_scale (3,) multiplies the resampled force (fore-aft, vertical, lateral); returns the Trial
+    and the map of each new frame to the old cycle's time (for further force changes)."""
+    start, t_c = contact_time(trial)
+    T, u, level = trial.stride_time, trial.speed, trial.coordinates
+    warp = cycle_warp(T, T2, (start + t_c) / T, x_off2)
 
     def coordinates(t, nu=0):
         t = np.atleast_1d(np.asarray(t, float))
         told = warp(t)
-        q = level(told, 0)
         if nu == 0:
+            q = level(told, 0)
             q[:, _PELVIS_TX] += u * (t - told)
-            q[:, _PELVIS_TY] = ty_mean + oscillation * (q[:, _PELVIS_TY] - ty_mean)
-            q[:, _HIP_FLEXION] = hip_mean + stride_ratio * (q[:, _HIP_FLEXION] - hip_mean)
-            return q
-        if nu == 1:
-            rate = level(told, 1) * warp(t, 1)[:, None]
-            rate[:, _PELVIS_TX] += u * (1.0 - warp(t, 1))
-            rate[:, _PELVIS_TY] *= oscillation
-            rate[:, _HIP_FLEXION] *= stride_ratio
-            return rate
-        raise ValueError("only values (nu=0) and rates (nu=1) are available")
+        elif nu == 1:
+            q = level(told, 1) * warp(t, 1)[:, None]
+            q[:, _PELVIS_TX] += u * (1.0 - warp(t, 1))
+        else:
+            raise ValueError("only values (nu=0) and rates (nu=1) are available")
+        adjust(t, told, q, nu)
+        return q
 
     n = len(trial.time)
     time = np.linspace(0.0, T2, n)
@@ -275,11 +289,85 @@ def with_cadence_change(trial, body_mass_kg, height_m, change_pct):
     def resample(values):
         return np.column_stack([np.interp(phase_old, trial.gait_phase, values[:, k]) for k in range(3)])
 
-    grf = resample(trial.grf) * np.array([fore_aft, vertical, vertical])
-    return Trial(time=time, gait_phase=np.linspace(0.0, 100.0, n), coordinates=coordinates,
-                 coordinate_names=trial.coordinate_names, grf=grf, cop=resample(trial.cop),
-                 cop_frame=trial.cop_frame, free_moment=resample(trial.free_moment) * vertical,
-                 speed=u, source=f"{trial.source}, cadence {change_pct:+g} % (spring-mass)")
+    new = Trial(time=time, gait_phase=np.linspace(0.0, 100.0, n), coordinates=coordinates,
+                coordinate_names=trial.coordinate_names, grf=resample(trial.grf) * np.asarray(grf_scale),
+                cop=resample(trial.cop), cop_frame=trial.cop_frame,
+                free_moment=resample(trial.free_moment) * grf_scale[1], speed=u,
+                source=f"{trial.source}, {label}")
+    return new, told
+
+
+def with_cadence_change(trial, body_mass_kg, height_m, change_pct):
+    """The running trial at ``change_pct`` % more steps per minute, same speed (module docstring)."""
+    if change_pct == 0.0:
+        return trial
+    T2, t_c2, vertical, fore_aft, oscillation, T, t_c, start = cadence_parameters(
+        trial, body_mass_kg, height_m, change_pct)
+    stride_ratio = T2 / T
+    q_old = trial.coordinates(trial.time, 0)
+    hip_mean = float(np.mean(q_old[:-1, _HIP_FLEXION]))
+    ty_mean = float(np.mean(q_old[:-1, _PELVIS_TY]))
+
+    def adjust(t, told, q, nu):
+        if nu == 0:
+            q[:, _PELVIS_TY] = ty_mean + oscillation * (q[:, _PELVIS_TY] - ty_mean)
+            q[:, _HIP_FLEXION] = hip_mean + stride_ratio * (q[:, _HIP_FLEXION] - hip_mean)
+        else:
+            q[:, _PELVIS_TY] *= oscillation
+            q[:, _HIP_FLEXION] *= stride_ratio
+
+    # contact may start a little after the cycle's first frame: keep that delay in proportion
+    new, _ = retimed(trial, T2, (start * T2 / T + t_c2) / T2, adjust, (fore_aft, vertical, vertical),
+                     f"cadence {change_pct:+g} % (spring-mass)")
+    return new
+
+
+def with_overstride(trial, height_m, overstride_m):
+    """The running trial with the foot landing ``overstride_m`` further ahead (module docstring)."""
+    if overstride_m == 0.0:
+        return trial
+    key = "form.overstride_m"
+    u, T, start, t_c, L0 = _running_cycle(trial, key, height_m)
+    d = 0.5 * u * t_c
+    t_c2 = t_c + overstride_m / u
+    if not (0.3 * t_c < t_c2 < 0.5 * T and d + overstride_m < 0.9 * L0):
+        raise InputError(key, f"{overstride_m:g} m is beyond what the model supports for this cycle (the "
+                              "foot must land within reach and leave a flight phase)")
+    h0 = math.sqrt(L0 ** 2 - d ** 2)
+    d_theta = math.atan2(d + overstride_m, h0) - math.atan2(d, h0)
+    weight = _reach_weight(T, start, start + t_c2)
+
+    def adjust(t, told, q, nu):
+        q[:, _HIP_FLEXION] += d_theta * weight(t, nu)
+
+    scale = t_c / t_c2
+    new, told = retimed(trial, T, (start + t_c2) / T, adjust, (scale, scale, scale),
+                        f"overstride {overstride_m:+g} m")
+    # fore-aft: the leg force points from the foot to the centre of mass; the lever of the
+    # vertical force changes from u tau_old - d to u tau - d - overstride, plus the uniform shift
+    # that keeps the contact's fore-aft impulse (steady speed)
+    tau, tau_old = new.time - start, told - start
+    stance = (tau >= 0) & (tau <= t_c2)
+    extra = np.where(stance, (u * tau - d - overstride_m) - (u * tau_old - d), 0.0)
+    fy = new.grf[:, 1]
+    extra[stance] -= np.trapezoid(fy * extra, new.time) / max(np.trapezoid(np.where(stance, fy, 0.0), new.time), 1e-12)
+    grf = new.grf.copy()
+    grf[:, 0] += fy * np.where(stance, extra, 0.0) / h0
+    return replace(new, grf=grf)
+
+
+def _reach_weight(T, touchdown, toe_off, reach_share=0.3):
+    """Periodic C2 weight t -> [0, 1] (nu=1: its rate): 1 at touchdown, falling linearly to 0 at
+    toe-off (the leg sweeps back to where it used to leave), 0 through swing until the last
+    ``reach_share`` of it, where the leg reaches forward again."""
+    from scipy.interpolate import CubicSpline
+    reach = toe_off + (1.0 - reach_share) * (T - (toe_off - touchdown))
+    knots = np.array([touchdown, toe_off, reach, touchdown + T])
+    spline = CubicSpline(knots - touchdown, [1.0, 0.0, 0.0, 1.0], bc_type="periodic")
+
+    def weight(t, nu=0):
+        return spline((np.asarray(t, float) - touchdown) % T, nu)
+    return weight
 
 
 def with_step_width(trial, model, step_width_m, stance_threshold_n=STANCE_THRESHOLD_N):

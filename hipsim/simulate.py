@@ -9,7 +9,8 @@ from .config import Config, load_config
 from .contact import hip_contact_force
 from .dynamics import inverse_dynamics
 from .flexibility import tight_flexor_model, with_anterior_tilt
-from .form import with_cadence_change, with_core_strength, with_pelvic_rotation_scale, with_step_width
+from .form import (with_cadence_change, with_core_strength, with_overstride, with_pelvic_rotation_scale,
+                   with_step_width)
 from .gait import G, file_trial, library_trial
 from .loads import tissue_loads
 from .motions import fadir_trial, squat_trial, uphill
@@ -145,6 +146,7 @@ def run_pipeline(config):
     trial = build_trial(config, length_scale, model)
     trial = with_cadence_change(trial, config.subject.mass_kg, config.subject.height_m,
                                 config.form.cadence_change_pct)
+    trial = with_overstride(trial, config.subject.height_m, config.form.overstride_m)
     trial = with_step_width(trial, model, config.form.step_width_m)
     trial = with_anterior_tilt(trial, tightness)
     trial = with_pelvic_rotation_scale(trial, config.form.pelvic_rotation_scale)

@@ -82,6 +82,14 @@ def run(outdir):
                       "both rise as the step narrows", SRC_BRINDLE,
                       bool(np.all(np.diff(adduction) > 0) and np.all(np.diff(abduction) > 0))))
 
+    _, _, o10 = C.pipeline({**C.library_config("running"), "form": {"overstride_m": 0.10}})
+    ic_o = float(o10["hip_angle"].sel(dof="flexion")[0])
+    brake_o = float(o10["grf"].sel(axis="anterior").min())
+    rows.append(C.row("running, overstride 10 cm: hip flexion at contact / braking force peak",
+                      f"{ic0:.1f} -> {ic_o:.1f} deg / {brake0:.2f} -> {brake_o:.2f} BW", "both larger",
+                      "issue 5; Lieberman et al. 2015 (braking rises with landing distance, direction)",
+                      ic_o > ic0 and brake_o < brake0))
+
     _, _, w0 = C.pipeline(C.library_config("walking"))
     _, _, w6 = C.pipeline({**C.library_config("walking"), "strength": {"gluteus_medius": 0.6}})
     tfl0, tfl6 = (float(d["tendon_force"].sel(tendon_group="tensor_fasciae_latae").max()) for d in (w0, w6))
