@@ -44,7 +44,7 @@ def test_config_is_frozen():
     ("cartilage.thickness_mm=0", "cartilage.thickness_mm"),
     ("strength.gluteus_medius=-0.1", "strength.gluteus_medius"),
     ("activity.motion_file=missing.mot", "activity.motion_file"),
-    ("form.overstride_m=0.1", "form.overstride_m"),
+    ("form.overstride_m=0.5", "form.overstride_m"),
 ])
 def test_bad_values_name_the_key(override, key):
     with pytest.raises(InputError) as exc:
