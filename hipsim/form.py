@@ -47,7 +47,10 @@ has the cycle's leg stiffness. Then, from the same relations:
   uniform rate, blended smoothly at foot strike and toe-off (:func:`cycle_warp`);
 * the sagittal hip excursion about its cycle mean is scaled by the stride-length ratio T'/T
   (the leg sweeps a shorter arc for a shorter stride); knee and ankle keep their patterns;
-  forward progression stays u t'.
+  forward progression stays u t';
+* the pelvic obliquity excursion follows the vertical force peak: the sideways drop is the
+  trunk spring's response to the stance load (the compliance model of ``strength.core``), the
+  hip angles re-solved so the leg keeps its path.
 The centre of pressure stays where it was under the foot. Changes beyond what the model
 supports (no flight phase left, or no contact time with the cycle's stiffness) are refused.
 
@@ -319,7 +322,9 @@ def with_cadence_change(trial, body_mass_kg, height_m, change_pct):
     # contact may start a little after the cycle's first frame: keep that delay in proportion
     new, _ = retimed(trial, T2, (start * T2 / T + t_c2) / T2, adjust, (fore_aft, vertical, vertical),
                      f"cadence {change_pct:+g} % (spring-mass)")
-    return new
+    # the pelvis's sideways drop is the trunk spring's answer to the stance load (as for the
+    # core lever), so it follows the vertical force peak; the leg keeps its path
+    return scale_pelvis_excursions(new, {"pelvis_list": vertical}, "pelvic drop with the stance load")
 
 
 def with_overstride(trial, height_m, overstride_m):
