@@ -1,6 +1,6 @@
 """hipsim: mechanical loads on the hip over walking and running cycles.
 
-Public API: :func:`load_config`, :func:`simulate`.
+Public API: :func:`load_config`, :func:`simulate`, :func:`sweep`.
 """
 __version__ = "0.1.0"
 
@@ -15,4 +15,11 @@ def simulate(config):
     return _simulate(config)
 
 
-__all__ = ["load_config", "simulate", "InputError", "__version__"]
+def sweep(config, workers=None):
+    """Run every point of ``config.sweep`` (local worker processes); returns one
+    ``xarray.Dataset`` with a dimension per swept key (see :mod:`hipsim.sweep`)."""
+    from .sweep import sweep as _sweep
+    return _sweep(config, workers=workers)
+
+
+__all__ = ["load_config", "simulate", "sweep", "InputError", "__version__"]

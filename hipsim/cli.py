@@ -42,6 +42,10 @@ def build_parser():
     rom = sub.add_parser("rom", help="impingement-free range of motion of the configured hip")
     _add_config_args(rom, config_optional=True)
     rom.add_argument("-o", "--output", default="rom.nc", help="output NetCDF file (default rom.nc)")
+    sweep = sub.add_parser("sweep", help="run every point of the config's sweep section")
+    _add_config_args(sweep, config_optional=True)
+    sweep.add_argument("-o", "--output", default="sweep.nc", help="output NetCDF file (default sweep.nc)")
+    sweep.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
     mesh = sub.add_parser("mesh", help="write the femur and acetabulum meshes of the configured hip")
     _add_config_args(mesh, config_optional=True)
     mesh.add_argument("-o", "--output-dir", required=True, help="output folder")
@@ -133,6 +137,17 @@ def cmd_run(args):
 
 
 
+def cmd_sweep(args):
+    from .config import load_config
+    from .sweep import sweep
+    config = load_config(args.config, args.overrides)
+    _check_output(args.output)
+    ds = sweep(config, workers=args.workers)
+    write_netcdf(ds, args.output)
+    print(f"wrote {args.output} ({ds.attrs['sweep_points']} points, {ds.attrs['sweep_design']} design)")
+    return 0
+
+
 def cmd_rom(args):
     from .config import load_config
     from .rom import range_of_motion
@@ -199,7 +214,7 @@ def cmd_validate(args):
     return 0
 
 
-COMMANDS = {"run": cmd_run, "rom": cmd_rom, "mesh": cmd_mesh, "demo": cmd_demo, "validate": cmd_validate}
+COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "rom": cmd_rom, "mesh": cmd_mesh, "demo": cmd_demo, "validate": cmd_validate}
 
 
 def main(argv=None):
