@@ -70,7 +70,7 @@ def _worker_compile(config):
     import time
     t0 = time.perf_counter()
     from hipsim import load_config
-    from hipsim.simulate import run_pipeline
+    from hipsim.pipeline import run_pipeline
     t1 = time.perf_counter()
     cfg = load_config(config)
     run_pipeline(cfg)
@@ -108,7 +108,7 @@ def _worker_throughput(label, config):
     from hipsim.contact import hip_contact_force
     from hipsim.dynamics import inverse_dynamics
     from hipsim.optimize import static_optimization
-    from hipsim.simulate import muscle_problem, run_pipeline
+    from hipsim.pipeline import muscle_problem, run_pipeline
 
     cfg = load_config(config)
     s = cfg.solver

@@ -36,7 +36,7 @@ def _cycle():
     from hipsim import load_config
     from hipsim.model import ACTUATED_COORDINATES
     from hipsim.morphology import hip_rotation
-    from hipsim.simulate import run_pipeline
+    from hipsim.pipeline import run_pipeline
     rotations, loads = [], []
     for kind in ("walking", "running"):
         run = run_pipeline(load_config({"activity": {"kind": kind}}))

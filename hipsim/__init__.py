@@ -11,14 +11,14 @@ from .errors import InputError  # noqa: E402
 def simulate(config):
     """Run one cycle for ``config`` (a :class:`~hipsim.config.Config`, dict or YAML path);
     returns an ``xarray.Dataset`` (see ``hipsim.variables``)."""
-    from .simulate import simulate as _simulate
+    from .pipeline import simulate as _simulate
     return _simulate(config)
 
 
 def sweep(config, workers=None):
     """Run every point of ``config.sweep`` (local worker processes); returns one
-    ``xarray.Dataset`` with a dimension per swept key (see :mod:`hipsim.sweep`)."""
-    from .sweep import sweep as _sweep
+    ``xarray.Dataset`` with a dimension per swept key (see :mod:`hipsim.sweeps`)."""
+    from .sweeps import sweep as _sweep
     return _sweep(config, workers=workers)
 
 

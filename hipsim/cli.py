@@ -126,7 +126,7 @@ def summary_table(ds):
 
 def cmd_run(args):
     from .config import load_config
-    from .simulate import simulate
+    from .pipeline import simulate
     config = load_config(args.config, args.overrides)
     _check_output(args.output)
     ds = simulate(config)
@@ -139,7 +139,7 @@ def cmd_run(args):
 
 def cmd_sweep(args):
     from .config import load_config
-    from .sweep import sweep
+    from .sweeps import sweep
     config = load_config(args.config, args.overrides)
     _check_output(args.output)
     ds = sweep(config, workers=args.workers)
@@ -187,7 +187,7 @@ def cmd_mesh(args):
 
 def cmd_demo(args):
     from .config import load_config
-    from .simulate import simulate
+    from .pipeline import simulate
     out = Path(args.output_dir)
     config = load_config(DEMO_CONFIG)
     ds = simulate(config)

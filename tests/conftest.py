@@ -32,5 +32,5 @@ def subject01_config():
 
 @pytest.fixture(scope="session")
 def subject01_run(subject01_config):
-    from hipsim.simulate import run_pipeline
+    from hipsim.pipeline import run_pipeline
     return run_pipeline(subject01_config)

@@ -4,7 +4,7 @@ import numpy as np
 from hipsim import load_config
 from hipsim.cli import main
 from hipsim.muscles import muscle_group
-from hipsim.simulate import run_pipeline, to_dataset
+from hipsim.pipeline import run_pipeline, to_dataset
 
 
 def _run(tau):

@@ -4,7 +4,7 @@ import pytest
 
 from hipsim import load_config
 from hipsim.cli import main
-from hipsim.simulate import run_pipeline, simulate
+from hipsim.pipeline import run_pipeline, simulate
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import pytest
 
 from hipsim import load_config
 from hipsim.rom import range_of_motion
-from hipsim.simulate import simulate
+from hipsim.pipeline import simulate
 
 
 @pytest.mark.parametrize("kind", ["walking", "running"])

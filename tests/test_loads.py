@@ -10,7 +10,7 @@ from hipsim.loads import (NECK_CORTEX_MM, TENDON_GROUPS, cumulative_load_per_km,
                           neck_section, trochanteric_compression)
 from hipsim.morphology import build_hip
 from hipsim.muscles import muscle_group
-from hipsim.simulate import run_pipeline, simulate, to_dataset
+from hipsim.pipeline import run_pipeline, simulate, to_dataset
 
 
 @pytest.fixture(scope="module")

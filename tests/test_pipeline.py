@@ -3,7 +3,7 @@ import numpy as np
 
 from hipsim.model import ACTUATED_COORDINATES
 from hipsim.muscles import muscle_group
-from hipsim.simulate import run_pipeline, simulate, to_dataset
+from hipsim.pipeline import run_pipeline, simulate, to_dataset
 
 from conftest import reference_path
 

@@ -41,7 +41,7 @@ def test_no_load_no_pressure_and_an_unsupported_load_is_flagged():
 
 @pytest.fixture(scope="module")
 def walking():
-    from hipsim.simulate import simulate
+    from hipsim.pipeline import simulate
     return simulate(load_config({"activity": {"kind": "walking"}, "cartilage": {"pressure_map": True}}))
 
 
@@ -51,7 +51,7 @@ def test_force_balance_in_every_walking_frame(walking):
     bw = load_config().subject.mass_kg * 9.80665
     load = ds["hip_contact_force"].values * bw
     # sum of element forces (pressure x area along -n) equals the contact force
-    from hipsim.simulate import pressure_model
+    from hipsim.pipeline import pressure_model
     config = load_config()
     layer = pressure_model(config.morphology, config.cartilage).layer
     force = -np.einsum("fe,e,ei->fi", ds["contact_pressure"].values, layer.area, layer.normal)

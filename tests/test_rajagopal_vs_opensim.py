@@ -296,7 +296,7 @@ def test_pipeline_runs_with_the_2023_model(model):
     """The whole pipeline on the library walking cycle (gait2392-convention knee, negated for this
     model): finite hip contact force with two stance humps, no flagged frames."""
     from hipsim import load_config
-    from hipsim.simulate import run_pipeline
+    from hipsim.pipeline import run_pipeline
     run = run_pipeline(load_config({"activity": {"kind": "walking"}, "model": {"osim_file": str(MODEL)}}))
     assert run.model.n_muscle == 40
     force = np.linalg.norm(run.contact_force, axis=1) / (70.0 * 9.80665)
@@ -319,7 +319,7 @@ def test_walking_trial_hip_force_matches_opensim():
     if not all(f.exists() for f in files):
         pytest.skip("development reference data not found")
     from hipsim import load_config
-    from hipsim.simulate import run_pipeline
+    from hipsim.pipeline import run_pipeline
     run = run_pipeline(load_config({
         "subject": {"mass_kg": 85.0668, "height_m": 1.8},
         "activity": {"kind": "walking", "frames": 115, "motion_file": str(files[0]),

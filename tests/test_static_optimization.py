@@ -78,7 +78,7 @@ def random_problem(seed, n_frame=20, n_dof=5, n_muscle=43):
 def walking():
     """Capacity, demand and active force of the subject01 walking trial (101 frames)."""
     from hipsim import load_config
-    from hipsim.simulate import run_pipeline
+    from hipsim.pipeline import run_pipeline
     cfg = load_config({
         "subject": {"mass_kg": 72.6},
         "activity": {"kind": "walking", "frames": 101,

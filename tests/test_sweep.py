@@ -76,3 +76,10 @@ def test_sweep_command_writes_netcdf_or_exits_2(tmp_path, capsys):
     assert "error: sweep.axes" in capsys.readouterr().err and not bad.exists()
     assert main(["sweep", "--set", "sweep.axes.subject.mass_kg={start: 60, stop: 80, num: 0}",
                  "-o", str(bad)]) == 2
+
+
+def test_public_functions_stay_callable_after_their_modules_load():
+    import hipsim
+    import hipsim.pipeline  # noqa: F401  (importing a submodule must not shadow the API)
+    import hipsim.sweeps  # noqa: F401
+    assert callable(hipsim.simulate) and callable(hipsim.sweep) and callable(hipsim.load_config)

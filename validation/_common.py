@@ -149,7 +149,7 @@ def _thaw(obj):
 @functools.lru_cache(maxsize=32)
 def _cached(frozen):
     from hipsim import load_config
-    from hipsim.simulate import run_pipeline, to_dataset
+    from hipsim.pipeline import run_pipeline, to_dataset
     config = load_config(_thaw(frozen))
     run = run_pipeline(config)
     return config, run, to_dataset(config, run)

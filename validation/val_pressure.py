@@ -44,7 +44,7 @@ def _analytic_rows():
 
 
 def _balance(ds, config):
-    from hipsim.simulate import pressure_model
+    from hipsim.pipeline import pressure_model
     layer = pressure_model(config.morphology, config.cartilage).layer
     from hipsim.gait import G
     load = ds["hip_contact_force"].values * config.subject.mass_kg * G

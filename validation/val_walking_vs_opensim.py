@@ -30,7 +30,7 @@ _TIMER = textwrap.dedent("""
     sys.path.insert(0, {vdir!r})
     import _common as C
     from hipsim import load_config
-    from hipsim.simulate import simulate
+    from hipsim.pipeline import simulate
     t1 = time.perf_counter()
     cfg = load_config(C.subject01_config('rra', 'staticop', frames={frames}, filter_hz=None))
     t2 = time.perf_counter(); simulate(cfg); t3 = time.perf_counter()

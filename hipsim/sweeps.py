@@ -9,7 +9,7 @@ or ``{start, stop, num}``):
   sequence (``scipy.stats.qmc``, seeded by ``sweep.seed``) over each axis's [min, max]; one
   ``sample`` dimension, one coordinate per swept key. Sobol needs a power-of-two sample count.
 
-Every point is a full run (:func:`hipsim.simulate.simulate`) of the base config with the point's
+Every point is a full run (:func:`hipsim.pipeline.simulate`) of the base config with the point's
 values set. Points run in local worker processes (``workers``; all cores by default) and the
 results are identical whatever the number of workers: each point is a pure function of its
 config. The per-frame ``time`` coordinate becomes a data variable (levers such as cadence change
@@ -96,7 +96,7 @@ def point_config(base, values):
 
 
 def _run_point(config_yaml):
-    from .simulate import simulate
+    from .pipeline import simulate
     import yaml
     ds = simulate(load_config(yaml.safe_load(config_yaml)))
     return ds.reset_coords("time")
