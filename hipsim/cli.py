@@ -124,37 +124,34 @@ def summary_table(ds):
     return "\n".join(lines)
 
 
-def cmd_run(args):
+def _compute_and_write(args, compute):
+    """Load the config, check the output path, run ``compute(config)`` and write the Dataset
+    (nothing is written when any step fails)."""
     from .config import load_config
-    from .pipeline import simulate
     config = load_config(args.config, args.overrides)
     _check_output(args.output)
-    ds = simulate(config)
+    ds = compute(config)
     write_netcdf(ds, args.output)
+    return ds
+
+
+def cmd_run(args):
+    from .pipeline import simulate
+    _compute_and_write(args, simulate)
     print(f"wrote {args.output}")
     return 0
 
 
-
-
 def cmd_sweep(args):
-    from .config import load_config
     from .sweeps import sweep
-    config = load_config(args.config, args.overrides)
-    _check_output(args.output)
-    ds = sweep(config, workers=args.workers)
-    write_netcdf(ds, args.output)
+    ds = _compute_and_write(args, lambda config: sweep(config, workers=args.workers))
     print(f"wrote {args.output} ({ds.attrs['sweep_points']} points, {ds.attrs['sweep_design']} design)")
     return 0
 
 
 def cmd_rom(args):
-    from .config import load_config
     from .rom import range_of_motion
-    config = load_config(args.config, args.overrides)
-    _check_output(args.output)
-    ds = range_of_motion(config)
-    write_netcdf(ds, args.output)
+    ds = _compute_and_write(args, range_of_motion)
     print(rom_table(ds))
     print(f"wrote {args.output}")
     return 0

@@ -259,16 +259,15 @@ def cycle_warp(T, T2, x_off, x_off2, transition=WARP_TRANSITION):
     return warp
 
 
-def retimed(trial, T2, x_off2, adjust, grf_scale, label):
-    """The cycle re-timed to stride ``T2`` [s] with toe-off at fraction ``x_off2`` (see
-    :func:`cycle_warp`; forward progression stays speed x time).
+def retimed(trial, x_off, T2, x_off2, adjust, grf_scale, label):
+    """The cycle (toe-off at fraction ``x_off``) re-timed to stride ``T2`` [s] with toe-off at
+    fraction ``x_off2`` (see :func:`cycle_warp`; forward progression stays speed x time).
 
     adjust(t, told, q, nu) modifies the warped coordinates (nu=0) or rates (nu=1) in place;
     grf_scale (3,) multiplies the resampled force (fore-aft, vertical, lateral); returns the Trial
     and the map of each new frame to the old cycle's time (for further force changes)."""
-    start, t_c = contact_time(trial)
     T, u, level = trial.stride_time, trial.speed, trial.coordinates
-    warp = cycle_warp(T, T2, (start + t_c) / T, x_off2)
+    warp = cycle_warp(T, T2, x_off, x_off2)
 
     def coordinates(t, nu=0):
         t = np.atleast_1d(np.asarray(t, float))
@@ -320,7 +319,7 @@ def with_cadence_change(trial, body_mass_kg, height_m, change_pct):
             q[:, _HIP_FLEXION] *= stride_ratio
 
     # contact may start a little after the cycle's first frame: keep that delay in proportion
-    new, _ = retimed(trial, T2, (start * T2 / T + t_c2) / T2, adjust, (fore_aft, vertical, vertical),
+    new, _ = retimed(trial, (start + t_c) / T, T2, (start * T2 / T + t_c2) / T2, adjust, (fore_aft, vertical, vertical),
                      f"cadence {change_pct:+g} % (spring-mass)")
     # the pelvis's sideways drop is the trunk spring's answer to the stance load (as for the
     # core lever), so it follows the vertical force peak; the leg keeps its path
@@ -346,7 +345,7 @@ def with_overstride(trial, height_m, overstride_m):
         q[:, _HIP_FLEXION] += d_theta * weight(t, nu)
 
     scale = t_c / t_c2
-    new, told = retimed(trial, T, (start + t_c2) / T, adjust, (scale, scale, scale),
+    new, told = retimed(trial, (start + t_c) / T, T, (start + t_c2) / T, adjust, (scale, scale, scale),
                         f"overstride {overstride_m:+g} m")
     # fore-aft: the leg force points from the foot to the centre of mass; the lever of the
     # vertical force changes from u tau_old - d to u tau - d - overstride, plus the uniform shift

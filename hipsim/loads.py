@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from .model import POINT_FIXED
 from .muscles import muscle_group
 
 #: Tendon groups of ``tendon_force`` and the strength groups (``hipsim.muscles.MUSCLE_GROUPS``)
@@ -46,7 +47,6 @@ TROCHANTER_MUSCLES = ("tfl", "glut_max1", "glmax1")
 #: Cortical wall of the femoral neck [mm]: the mean of the thin superior (~1 mm) and thick
 #: inferior (~3 mm) cortex of young adults (Mayhew et al. 2005, Lancet 366:129).
 NECK_CORTEX_MM = 2.0
-FIXED_POINT = 0
 
 
 def tendon_force(model, muscle_force, body_weight_n):
@@ -64,7 +64,7 @@ def _point_positions(model, rot, origin, muscle):
     start, stop = model.muscle_point_start[muscle], model.muscle_point_start[muscle + 1]
     points, bodies = [], []
     for k in range(start, stop):
-        if model.point_type[k] != FIXED_POINT:
+        if model.point_type[k] != POINT_FIXED:
             continue
         b = model.point_body[k]
         points.append(origin[:, b] + np.einsum("fij,j->fi", rot[:, b], model.point_location[k]))

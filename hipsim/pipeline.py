@@ -92,12 +92,6 @@ def pressure_model(morphology, cartilage):
                            cartilage.poisson_ratio)
 
 
-def impingement(morphology, hip_angles_deg):
-    """Clearance results for hip angles (n_frame, 3) [deg] (flexion, adduction, internal rotation)."""
-    from .morphology import hip_rotation
-    return clearance_model(morphology).query(hip_rotation(hip_angles_deg))
-
-
 @dataclass(frozen=True)
 class Pipeline:
     """Intermediate arrays of one run (for tests, benchmarks and later capabilities)."""

@@ -172,16 +172,13 @@ class PressureModel:
     """
 
     def __init__(self, hip_geometry, thickness_mm, modulus_mpa, poisson_ratio):
-        if not (thickness_mm > 0):
-            raise InputError("cartilage.thickness_mm", f"must be > 0, got {thickness_mm}")
-        self.stiffness_mpa = aggregate_modulus(modulus_mpa, poisson_ratio)
-        self.thickness_mm = float(thickness_mm)
-        self.layer = cartilage_layer(hip_geometry.acetabulum)
-        gap = self.layer.socket_radius_mm - float(hip_geometry.head_radius_mm)
-        if self.thickness_mm > gap:
+        layer = cartilage_layer(hip_geometry.acetabulum)
+        gap = layer.socket_radius_mm - float(hip_geometry.head_radius_mm)
+        if thickness_mm > gap:
             raise InputError("cartilage.thickness_mm",
                              f"{thickness_mm} mm is thicker than this hip's joint space ({gap:.2f} mm "
                              "between the femoral head and the acetabular bone)")
+        self._set(layer, None, thickness_mm, modulus_mpa, poisson_ratio)
         self.head = head_shape(hip_geometry, gap - self.thickness_mm)
 
     @classmethod
@@ -189,11 +186,14 @@ class PressureModel:
         """A model of a prepared :class:`CartilageLayer` and :class:`HeadShape` (tests, custom
         geometries)."""
         self = cls.__new__(cls)
+        self._set(layer, head, thickness_mm, modulus_mpa, poisson_ratio)
+        return self
+
+    def _set(self, layer, head, thickness_mm, modulus_mpa, poisson_ratio):
         if not (thickness_mm > 0):
             raise InputError("cartilage.thickness_mm", f"must be > 0, got {thickness_mm}")
         self.stiffness_mpa = aggregate_modulus(modulus_mpa, poisson_ratio)
         self.thickness_mm, self.layer, self.head = float(thickness_mm), layer, head
-        return self
 
     def solve(self, rotations, loads_n, pressure_map=False):
         """Pressure over frames.

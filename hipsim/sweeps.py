@@ -80,8 +80,7 @@ def design(sweep):
     engine = (qmc.LatinHypercube(d=len(keys), seed=sweep.seed) if sweep.design == "lhs"
               else qmc.Sobol(d=len(keys), scramble=True, seed=sweep.seed))
     unit = engine.random(n)
-    samples = qmc.scale(unit, bounds[:, 0], bounds[:, 1]) if np.all(bounds[:, 1] > bounds[:, 0]) \
-        else bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
+    samples = bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])    # also for a fixed axis
     points = [((i,), {k: float(samples[i, j]) for j, k in enumerate(keys)}) for i in range(n)]
     return ("sample",), {k: (("sample",), samples[:, j]) for j, k in enumerate(keys)}, points
 
@@ -127,7 +126,7 @@ def sweep(config, workers=None):
 
 
 def _combine(results, dims, coords, points, config):
-    shape = tuple(len(coords[d][1]) if d != "sample" else len(points) for d in dims)
+    shape = tuple(np.max([idx for idx, _ in points], axis=0) + 1)
     template = results[0]
     data = {}
     for name, var in template.data_vars.items():

@@ -156,10 +156,11 @@ def cube_lookup(table, x, y, z):
 
 # ----------------------------------------------------------------------------- the solver
 @njit
-def _springs(dx, dy, dz, x, normal, area, rho, h, stiffness, want_jacobian, jac, force):
-    """The spring force on the acetabulum (3,) into ``force`` and, when asked, its Jacobian
-    d force / d d (3, 3) into ``jac``, at head displacement d. Returns (max deformation [mm],
-    number of springs in compression)."""
+def _springs(dx, dy, dz, x, normal, area, rho, h, stiffness, want_jacobian, jac, force, pressure):
+    """At head displacement d: each element's pressure [MPa] into ``pressure`` (n_el,), the
+    spring force on the acetabulum (3,) into ``force`` and, when asked, its Jacobian
+    d force / d d (3, 3) into ``jac``. Returns (max deformation [mm], number of springs in
+    compression)."""
     dmax = -np.inf
     engaged = 0
     force[:] = 0.0
@@ -171,6 +172,7 @@ def _springs(dx, dy, dz, x, normal, area, rho, h, stiffness, want_jacobian, jac,
         nx, ny, nz = normal[i, 0], normal[i, 1], normal[i, 2]
         b = qx * nx + qy * ny + qz * nz
         disc = b * b - (qx * qx + qy * qy + qz * qz - rho[i] * rho[i])
+        pressure[i] = 0.0
         if disc <= 0.0:
             continue                               # the ray along n misses the head
         root = math.sqrt(disc)
@@ -182,6 +184,7 @@ def _springs(dx, dy, dz, x, normal, area, rho, h, stiffness, want_jacobian, jac,
             continue
         engaged += 1
         p = c * delta
+        pressure[i] = p
         fa = p * area[i]
         force[0] -= fa * nx
         force[1] -= fa * ny
@@ -205,21 +208,20 @@ def _springs(dx, dy, dz, x, normal, area, rho, h, stiffness, want_jacobian, jac,
 
 
 @njit
-def _solve3(a, r):
-    """x with a x = r for a (3, 3) by Cramer's rule; (x, ok)."""
-    det = (a[0, 0] * (a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1])
-           - a[0, 1] * (a[1, 0] * a[2, 2] - a[1, 2] * a[2, 0])
-           + a[0, 2] * (a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0]))
-    out = np.zeros(3)
+def _det3(a00, a01, a02, a10, a11, a12, a20, a21, a22):
+    return a00 * (a11 * a22 - a12 * a21) - a01 * (a10 * a22 - a12 * a20) + a02 * (a10 * a21 - a11 * a20)
+
+
+@njit
+def _solve3(a, r, out):
+    """``out`` = x with a x = r for a (3, 3) by Cramer's rule; False when a is singular."""
+    det = _det3(a[0, 0], a[0, 1], a[0, 2], a[1, 0], a[1, 1], a[1, 2], a[2, 0], a[2, 1], a[2, 2])
     if not abs(det) > 1e-300:
-        return out, False
-    for k in range(3):
-        m = a.copy()
-        m[0, k], m[1, k], m[2, k] = r[0], r[1], r[2]
-        out[k] = (m[0, 0] * (m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1])
-                  - m[0, 1] * (m[1, 0] * m[2, 2] - m[1, 2] * m[2, 0])
-                  + m[0, 2] * (m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0])) / det
-    return out, True
+        return False
+    out[0] = _det3(r[0], a[0, 1], a[0, 2], r[1], a[1, 1], a[1, 2], r[2], a[2, 1], a[2, 2]) / det
+    out[1] = _det3(a[0, 0], r[0], a[0, 2], a[1, 0], r[1], a[1, 2], a[2, 0], r[2], a[2, 2]) / det
+    out[2] = _det3(a[0, 0], a[0, 1], r[0], a[1, 0], a[1, 1], r[1], a[2, 0], a[2, 1], r[2]) / det
+    return True
 
 
 @njit
@@ -268,6 +270,10 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
     force = np.zeros(3)
     trial_force = np.zeros(3)
     dummy = np.zeros((3, 3))
+    pressure = np.zeros(m)
+    trial_pressure = np.zeros(m)
+    r = np.empty(3)
+    step = np.empty(3)
     c = stiffness / h
     full_map = pressure_map.shape[0] == n
     d = np.zeros(3)
@@ -278,8 +284,8 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
         tol = max(tol_rel * fnorm, tol_abs)
         st = NOT_CONVERGED
         it = 0
-        dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force)
-        r = np.empty(3)
+        dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force,
+                             pressure)
         r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
         rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
         while True:
@@ -289,8 +295,7 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
             if it >= max_iter:
                 break
             it += 1
-            step, ok = _solve3(jac, r)
-            if not ok or eng < 3:
+            if not _solve3(jac, r, step) or eng < 3:
                 # too few springs engaged to fix the head: move along the residual by the
                 # displacement a fully engaged hemisphere would need for it
                 scale = rn / (c * 2.0 * math.pi / 3.0 * sphere_radius ** 2)
@@ -300,7 +305,8 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
             accepted = False
             for _ in range(40):
                 tx, ty, tz = d[0] - lam * step[0], d[1] - lam * step[1], d[2] - lam * step[2]
-                _springs(tx, ty, tz, x, normal, area, rho, h, stiffness, False, dummy, trial_force)
+                _springs(tx, ty, tz, x, normal, area, rho, h, stiffness, False, dummy, trial_force,
+                         trial_pressure)
                 r2 = math.sqrt((trial_force[0] - Fx) ** 2 + (trial_force[1] - Fy) ** 2
                                + (trial_force[2] - Fz) ** 2)
                 if r2 < (1.0 - 1e-4 * lam) * rn:
@@ -312,7 +318,8 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
                     st = NO_SUPPORT                # no springs can push back along the load
                 break
             d[0], d[1], d[2] = tx, ty, tz
-            dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force)
+            dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force,
+                                 pressure)
             r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
             rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
             if math.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2) > max_disp:
@@ -325,19 +332,12 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
         status[f] = st
         iterations[f] = it
         disp[f, 0], disp[f, 1], disp[f, 2] = d[0], d[1], d[2]
-        # pressures at the solution
+        # summaries of the pressures at the solution (the last full evaluation is at d)
         pk = 0.0
         sum_pa = 0.0
         sum_a = 0.0
         for i in range(m):
-            qx, qy, qz = x[i, 0] - d[0], x[i, 1] - d[1], x[i, 2] - d[2]
-            b = qx * normal[i, 0] + qy * normal[i, 1] + qz * normal[i, 2]
-            disc = b * b - (qx * qx + qy * qy + qz * qz - rho[i] * rho[i])
-            p = 0.0
-            if disc > 0.0:
-                delta = h + b + math.sqrt(disc)
-                if delta > 0.0:
-                    p = c * delta
+            p = pressure[i]
             if full_map:
                 pressure_map[f, i] = p
             if p > 0.0:
