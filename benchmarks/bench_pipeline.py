@@ -108,6 +108,7 @@ def _worker_throughput(label, config):
     from hipsim.contact import hip_contact_force
     from hipsim.dynamics import inverse_dynamics
     from hipsim.optimize import static_optimization
+    from hipsim.muscles import muscle_geometry
     from hipsim.pipeline import muscle_problem, run_pipeline
 
     cfg = load_config(config)
@@ -128,8 +129,10 @@ def _worker_throughput(label, config):
         t0 = time.perf_counter()
         dyn = inverse_dynamics(model, trial)
         t1 = time.perf_counter()
-        _, _, hip_direction, active, passive, capacity, demand = muscle_problem(
-            model, dyn, cfg.strength, s.muscle_physiology)
+        geometry = muscle_geometry(model, dyn.q, dyn.kinematics)
+        hip_direction = geometry[2]
+        active, passive, capacity, demand = muscle_problem(model, dyn, geometry, cfg.strength,
+                                                           s.muscle_physiology)
         t2 = time.perf_counter()
         sol = solve(capacity, demand)
         t3 = time.perf_counter()

@@ -15,11 +15,24 @@ def simulate(config):
     return _simulate(config)
 
 
-def sweep(config, workers=None):
-    """Run every point of ``config.sweep`` (local worker processes); returns one
-    ``xarray.Dataset`` with a dimension per swept key (see :mod:`hipsim.sweeps`)."""
+def sweep(config, client=None, workers=None, output=None, resume=False, progress=None):
+    """Run every point of ``config.sweep`` in local worker processes or on a Dask ``client``;
+    returns one ``xarray.Dataset`` with a dimension per swept key, written to ``output``
+    (``.zarr`` / ``.nc``) as chunks finish when given (see :func:`hipsim.sweeps.sweep`)."""
     from .sweeps import sweep as _sweep
-    return _sweep(config, workers=workers)
+    return _sweep(config, client=client, workers=workers, output=output, resume=resume, progress=progress)
 
 
-__all__ = ["load_config", "simulate", "sweep", "InputError", "__version__"]
+def open_sweep(path):
+    """A finished sweep result (``.zarr`` or ``.nc``), opened lazily."""
+    from .sweep_store import open_sweep as _open
+    return _open(path)
+
+
+def sobol_indices(ds, variable="hip_contact_force_resultant", stat="max", select=None):
+    """First- and total-order Sobol indices of a ``sobol`` sweep (see :mod:`hipsim.sensitivity`)."""
+    from .sensitivity import sobol_indices as _indices
+    return _indices(ds, variable, stat, select)
+
+
+__all__ = ["load_config", "simulate", "sweep", "open_sweep", "sobol_indices", "InputError", "__version__"]

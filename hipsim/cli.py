@@ -44,8 +44,21 @@ def build_parser():
     rom.add_argument("-o", "--output", default="rom.nc", help="output NetCDF file (default rom.nc)")
     sweep = sub.add_parser("sweep", help="run every point of the config's sweep section")
     _add_config_args(sweep, config_optional=True)
-    sweep.add_argument("-o", "--output", default="sweep.nc", help="output NetCDF file (default sweep.nc)")
+    sweep.add_argument("-o", "--output", default="sweep.zarr",
+                       help="output Zarr store (.zarr, default sweep.zarr) or NetCDF file (.nc)")
     sweep.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on a Dask cluster, e.g. tcp://HOST:8786 (`dask scheduler` / `dask worker`)")
+    sweep.add_argument("--resume", action="store_true",
+                       help="continue an interrupted sweep (OUT.partial) instead of refusing it")
+    sensitivity = sub.add_parser("sensitivity", help="first- and total-order Sobol indices of a sobol sweep")
+    sensitivity.add_argument("result", help="the sweep result (.zarr or .nc) of a design: sobol sweep")
+    sensitivity.add_argument("--variable", default="hip_contact_force_resultant",
+                             help="output variable (default hip_contact_force_resultant)")
+    sensitivity.add_argument("--stat", default="max", help="reduction over the cycle: max (default), min, mean")
+    sensitivity.add_argument("--select", action="append", default=[], metavar="DIM=LABEL",
+                             help="a label of another dimension, e.g. axis=superior or tendon_group=gluteal")
+    sensitivity.add_argument("-o", "--output", default=None, help="also write the indices to this NetCDF file")
     mesh = sub.add_parser("mesh", help="write the femur and acetabulum meshes of the configured hip")
     _add_config_args(mesh, config_optional=True)
     mesh.add_argument("-o", "--output-dir", required=True, help="output folder")
@@ -143,9 +156,32 @@ def cmd_run(args):
 
 
 def cmd_sweep(args):
+    from .config import load_config
     from .sweeps import sweep
-    ds = _compute_and_write(args, lambda config: sweep(config, workers=args.workers))
-    print(f"wrote {args.output} ({ds.attrs['sweep_points']} points, {ds.attrs['sweep_design']} design)")
+    config = load_config(args.config, args.overrides)
+    with sweep(config, client=args.scheduler, workers=args.workers, output=args.output, resume=args.resume) as ds:
+        print(f"wrote {args.output} ({ds.attrs['sweep_points']} points, {ds.attrs['sweep_design']} design, "
+              f"{ds.attrs['failed_frames']} frames flagged by the solver)")
+    return 0
+
+
+def cmd_sensitivity(args):
+    from .sensitivity import indices_table, sobol_indices
+    from .sweep_store import open_sweep
+    select = {}
+    for item in args.select:
+        if "=" not in item:
+            raise InputError("--select", f"expected DIM=LABEL, got {item!r}")
+        dim, label = item.split("=", 1)
+        select[dim.strip()] = label.strip()
+    if args.output:
+        _check_output(args.output)
+    with open_sweep(args.result) as ds:
+        indices = sobol_indices(ds, args.variable, args.stat, select)
+    print(indices_table(indices))
+    if args.output:
+        write_netcdf(indices, args.output)
+        print(f"wrote {args.output}")
     return 0
 
 
@@ -211,10 +247,12 @@ def cmd_validate(args):
     return 0
 
 
-COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "rom": cmd_rom, "mesh": cmd_mesh, "demo": cmd_demo, "validate": cmd_validate}
+COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "rom": cmd_rom, "mesh": cmd_mesh,
+            "demo": cmd_demo, "validate": cmd_validate}
 
 
 def main(argv=None):
+    args = None
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
@@ -222,7 +260,8 @@ def main(argv=None):
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        hint = " (run it again with --resume to continue)" if getattr(args, "command", None) == "sweep" else ""
+        print(f"error: interrupted{hint}", file=sys.stderr)
         return 1
 
 

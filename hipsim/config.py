@@ -216,6 +216,18 @@ def _read_yaml(path):
     return data
 
 
+def _plain_copy(value):
+    """Deep copy of nested dicts and lists with numpy scalars and arrays made plain Python
+    (what the YAML loader would give), so validation sees the same types either way."""
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_copy(v) for v in value]
+    if hasattr(value, "tolist") and type(value).__module__ == "numpy":
+        return _plain_copy(value.tolist())
+    return value
+
+
 def _error_key(err):
     loc = [str(p) for p in err["loc"] if not str(p).startswith(("list[", "Range", "function-"))]
     return ".".join(loc) or "config"
@@ -247,7 +259,7 @@ def load_config(path_or_dict=None, overrides=None):
     if path_or_dict is None:
         tree = {}
     elif isinstance(path_or_dict, dict):
-        tree = yaml.safe_load(yaml.safe_dump(path_or_dict))  # deep copy with plain types
+        tree = _plain_copy(path_or_dict)
     else:
         tree = _read_yaml(path_or_dict)
         base_dir = Path(path_or_dict).resolve().parent
@@ -262,7 +274,10 @@ def load_config(path_or_dict=None, overrides=None):
     try:
         config = Config.model_validate(tree)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        # for a list-or-range axis given as a mapping, the range's own complaint is the useful one
+        err = next((e for e in errors if "Range" in e["loc"]), errors[0]) \
+            if errors[0]["type"] == "list_type" else errors[0]
         key = _error_key(err)
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         if err["type"] == "extra_forbidden":
@@ -287,8 +302,9 @@ def load_config(path_or_dict=None, overrides=None):
         raise InputError("rom.flexion_stop_deg", "must not be below rom.flexion_start_deg")
     if (config.activity.grf_file is not None) and config.activity.motion_file is None:
         raise InputError("activity.grf_file", "needs activity.motion_file for the same trial")
+    resolved = config.to_dict()
     for key in _PATH_KEYS:
-        value = _get(config.to_dict(), key)
+        value = _get(resolved, key)
         if value is not None and not Path(value).is_file():
             raise InputError(key, f"file not found: {value}")
     return config

@@ -20,3 +20,7 @@ class InputError(ValueError):
         self.where = str(where)
         self.message = str(message)
         super().__init__(f"{self.where}: {self.message}")
+
+    def __reduce__(self):
+        # rebuilt from both parts when it crosses a process boundary (sweep workers)
+        return (type(self), (self.where, self.message))

@@ -87,7 +87,6 @@ from dataclasses import replace
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.spatial.transform import Rotation
 
 from .errors import InputError
 from .gait import COORDINATE_COLUMNS, Trial
@@ -116,8 +115,23 @@ STANCE_THRESHOLD_N = 20.0
 
 def _zxy(angles):
     """Rotation matrices (n, 3, 3) of body-fixed Z-X-Y angles (n, 3) [rad] (gait2392's pelvis and
-    hip joints: tilt / flexion about z, list / adduction about x, rotation about y)."""
-    return Rotation.from_euler("ZXY", angles).as_matrix()
+    hip joints: tilt / flexion about z, list / adduction about x, rotation about y):
+    R = Rz(a) Rx(b) Ry(c), written out (scipy's Rotation costs 50x more for 101 frames)."""
+    angles = np.asarray(angles, float)
+    ca, cb, cc = np.cos(angles).T
+    sa, sb, sc = np.sin(angles).T
+    return np.stack([
+        np.stack([ca * cc - sa * sb * sc, -sa * cb, ca * sc + sa * sb * cc], -1),
+        np.stack([sa * cc + ca * sb * sc, ca * cb, sa * sc - ca * sb * cc], -1),
+        np.stack([-cb * sc, sb, cb * cc], -1)], -2)
+
+
+def _zxy_angles(R):
+    """Body-fixed Z-X-Y angles (n, 3) [rad] of rotation matrices (n, 3, 3), the inverse of
+    :func:`_zxy` for |b| < 90 deg (pelvis list and hip adduction never reach it)."""
+    return np.column_stack([np.arctan2(-R[:, 0, 1], R[:, 1, 1]),
+                            np.arcsin(np.clip(R[:, 2, 1], -1.0, 1.0)),
+                            np.arctan2(-R[:, 2, 0], R[:, 2, 2])])
 
 
 def keep_leg_path(q_old, q_new):
@@ -126,7 +140,7 @@ def keep_leg_path(q_old, q_new):
     femur = _zxy(q_old[:, _PELVIS_ANGLES]) @ _zxy(q_old[:, _HIP_ANGLES])
     hip = np.transpose(_zxy(q_new[:, _PELVIS_ANGLES]), (0, 2, 1)) @ femur
     out = q_new.copy()
-    out[:, _HIP_ANGLES] = Rotation.from_matrix(hip).as_euler("ZXY")
+    out[:, _HIP_ANGLES] = _zxy_angles(hip)
     return out
 
 

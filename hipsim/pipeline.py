@@ -1,6 +1,7 @@
 """The pipeline for one config: model -> trial -> inverse dynamics -> muscle geometry ->
 static optimization -> hip contact force -> Dataset."""
 import functools
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,48 +93,57 @@ def pressure_model(morphology, cartilage):
                            cartilage.poisson_ratio)
 
 
+#: config sections that fix the motion (model, trial, inverse dynamics, muscle geometry); a sweep
+#: point that changes none of them reuses its process's cached motion stage
+MOTION_SECTIONS = ("subject", "model", "activity", "form", "flexibility")
+
+
 @dataclass(frozen=True)
-class Pipeline:
-    """Intermediate arrays of one run (for tests, benchmarks and later capabilities)."""
+class Motion:
+    """The strength-, morphology- and solver-independent stages of a run (read-only arrays)."""
     model: object
     trial: object
     dynamics: object
     length: np.ndarray
     moment_arm: np.ndarray
     hip_direction: np.ndarray
-    active: np.ndarray
-    passive: np.ndarray
-    capacity: np.ndarray
-    demand: np.ndarray
-    solution: object
-    muscle_force: np.ndarray
-    contact_force: np.ndarray
+    rotations: np.ndarray        # (n_frame, 3, 3) femur -> pelvis
+
+
+@dataclass(frozen=True)
+class Pipeline(Motion):
+    """Every stage of one run: the :class:`Motion` and what strength, solver, morphology and
+    cartilage make of it (for tests, benchmarks and later capabilities)."""
+    active: np.ndarray = None
+    passive: np.ndarray = None
+    capacity: np.ndarray = None
+    demand: np.ndarray = None
+    solution: object = None
+    muscle_force: np.ndarray = None
+    contact_force: np.ndarray = None
     impingement: object = None
     pressure: object = None
     loads: dict = None
 
 
-def muscle_problem(model, dynamics, strength, physiology):
-    """Geometry and the static-optimization problem of each frame.
-
-    Returns length, moment_arm, hip_direction, active, passive (see ``muscle_geometry`` and
-    ``force_capacity``), capacity (n_frame, n_dof, n_muscle) [N m] and demand (n_frame, n_dof) [N m].
-    """
-    length, moment_arm, hip_direction = muscle_geometry(model, dynamics.q, dynamics.kinematics)
-    velocity = -np.einsum("fmk,fk->fm", moment_arm, dynamics.qdot)
-    max_force = model.muscles.max_isometric_force * strength_multipliers(model, strength)
-    active, passive = force_capacity(model.muscles, length, velocity, max_force, physiology)
-    act = model.coordinate_index(ACTUATED_COORDINATES)
-    arms = moment_arm[:, :, act]                               # (n_frame, n_muscle, n_dof)
-    capacity = np.ascontiguousarray(np.transpose(arms * active[:, :, None], (0, 2, 1)))
-    demand = dynamics.generalized_force[:, act] - np.einsum("fmk,fm->fk", arms, passive)
-    return length, moment_arm, hip_direction, active, passive, capacity, demand
+def motion_key(config):
+    """JSON of every config value the motion stage depends on (the sections above and the core
+    strength, which sets the pelvis motion)."""
+    tree = config.to_dict()
+    key = {name: tree[name] for name in MOTION_SECTIONS}
+    key["strength"] = {"core": tree["strength"]["core"]}
+    return json.dumps(key, sort_keys=True)
 
 
-def run_pipeline(config):
-    """All stages for one config; returns a :class:`Pipeline`."""
-    if not isinstance(config, Config):
-        config = load_config(config)
+def _read_only(*arrays):
+    for a in arrays:
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+
+
+@functools.lru_cache(maxsize=8)
+def _motion(key):
+    config = Config.model_validate_json(key)
     tightness = config.flexibility.hip_flexor_tightness_deg
     model = tight_flexor_model(build_model(config), tightness)
     length_scale = 1.0 if config.model.osim_file else config.subject.height_m / DEFAULT_MODEL_HEIGHT_M
@@ -146,27 +156,68 @@ def run_pipeline(config):
     trial = with_pelvic_rotation_scale(trial, config.form.pelvic_rotation_scale)
     trial = with_core_strength(trial, config.strength.core)
     dynamics = inverse_dynamics(model, trial)
-    length, moment_arm, hip_direction, active, passive, capacity, demand = muscle_problem(
-        model, dynamics, config.strength, config.solver.muscle_physiology)
+    length, moment_arm, hip_direction = muscle_geometry(model, dynamics.q, dynamics.kinematics)
+    from .morphology import hip_rotation
+    hip = model.coordinate_index(ACTUATED_COORDINATES[:3])
+    rotations = hip_rotation(np.rad2deg(dynamics.q[:, hip]))
+    for stage in (trial, dynamics):
+        _read_only(*vars(stage).values())
+    _read_only(length, moment_arm, hip_direction, rotations)
+    return Motion(model, trial, dynamics, length, moment_arm, hip_direction, rotations)
+
+
+def motion(config):
+    """The motion stage of ``config``, computed once per process for each distinct
+    :func:`motion_key` (a strength, morphology, cartilage or solver change reuses it)."""
+    return _motion(motion_key(config))
+
+
+def muscle_problem(model, dynamics, geometry, strength, physiology):
+    """The static-optimization problem of each frame.
+
+    ``geometry`` is (length, moment_arm, hip_direction) of ``muscle_geometry``. Returns active,
+    passive (see ``force_capacity``), capacity (n_frame, n_dof, n_muscle) [N m] and demand
+    (n_frame, n_dof) [N m].
+    """
+    length, moment_arm, _ = geometry
+    velocity = -np.einsum("fmk,fk->fm", moment_arm, dynamics.qdot)
+    max_force = model.muscles.max_isometric_force * strength_multipliers(model, strength)
+    active, passive = force_capacity(model.muscles, length, velocity, max_force, physiology)
+    act = model.coordinate_index(ACTUATED_COORDINATES)
+    arms = moment_arm[:, :, act]                               # (n_frame, n_muscle, n_dof)
+    capacity = np.ascontiguousarray(np.transpose(arms * active[:, :, None], (0, 2, 1)))
+    demand = dynamics.generalized_force[:, act] - np.einsum("fmk,fm->fk", arms, passive)
+    return active, passive, capacity, demand
+
+
+def run_pipeline(config):
+    """All stages for one config; returns a :class:`Pipeline`. The motion stage and the bone and
+    cartilage models come from per-process caches (see :func:`motion`, :func:`clearance_model`)."""
+    if not isinstance(config, Config):
+        config = load_config(config)
+    m = motion(config)
+    model, trial, dynamics = m.model, m.trial, m.dynamics
+    geometry = (m.length, m.moment_arm, m.hip_direction)
+    active, passive, capacity, demand = muscle_problem(model, dynamics, geometry, config.strength,
+                                                       config.solver.muscle_physiology)
     s = config.solver
     solution = static_optimization(capacity, demand, s.activation_exponent, s.reserve_optimal_moment_nm,
                                    s.reserve_flag_nm, s.max_iterations, s.tolerance)
     muscle_force = solution.activation * active + passive
-    contact = hip_contact_force(dynamics.hip_force, muscle_force, hip_direction)
-    from .morphology import hip_rotation
-    hip = model.coordinate_index(ACTUATED_COORDINATES[:3])
-    rotations = hip_rotation(np.rad2deg(dynamics.q[:, hip]))
-    clearance = clearance_model(config.morphology).query(rotations)
+    contact = hip_contact_force(dynamics.hip_force, muscle_force, m.hip_direction)
+    clearance = clearance_model(config.morphology).query(m.rotations)
     pressure = pressure_model(config.morphology, config.cartilage).solve(
-        rotations, contact, pressure_map=config.cartilage.pressure_map)
-    loads = tissue_loads(model, trial, dynamics.kinematics, muscle_force, contact, rotations,
+        m.rotations, contact, pressure_map=config.cartilage.pressure_map)
+    loads = tissue_loads(model, trial, dynamics.kinematics, muscle_force, contact, m.rotations,
                          _hip_geometry(config.morphology.model_dump_json()), config.subject.mass_kg * G)
-    return Pipeline(model, trial, dynamics, length, moment_arm, hip_direction, active, passive,
-                    capacity, demand, solution, muscle_force, contact, clearance, pressure, loads)
+    return Pipeline(**vars(m), active=active, passive=passive, capacity=capacity, demand=demand,
+                    solution=solution, muscle_force=muscle_force, contact_force=contact,
+                    impingement=clearance, pressure=pressure, loads=loads)
 
 
-def to_dataset(config, run):
-    """The result Dataset of a :class:`Pipeline` run."""
+def result_values(config, run):
+    """The result variables of a :class:`Pipeline` run: name -> array in the units and dims of
+    :data:`hipsim.variables.VARIABLES`."""
     model, trial, dyn = run.model, run.trial, run.dynamics
     mass = config.subject.mass_kg
     body_weight = mass * G
@@ -174,13 +225,12 @@ def to_dataset(config, run):
     hip = idx(ACTUATED_COORDINATES[:3])
     distal = idx(ACTUATED_COORDINATES[3:])
     pelvis = dyn.q[:, idx(("pelvis_tilt", "pelvis_list", "pelvis_rotation"))]
-    pelvis_deg = np.rad2deg(pelvis) * np.array([-1.0, 1.0, 1.0])
     hcf = run.contact_force / body_weight
     values = {
         "hip_contact_force": hcf,
         "hip_contact_force_resultant": np.linalg.norm(hcf, axis=1),
         "hip_angle": np.rad2deg(dyn.q[:, hip]),
-        "pelvis_angle": pelvis_deg,
+        "pelvis_angle": np.rad2deg(pelvis) * np.array([-1.0, 1.0, 1.0]),
         "hip_moment": dyn.generalized_force[:, hip] / mass,
         "knee_ankle_moment": dyn.generalized_force[:, distal] / mass,
         "grf": trial.grf / body_weight,
@@ -201,6 +251,15 @@ def to_dataset(config, run):
         "femoral_neck_stress": run.loads["femoral_neck_stress"],
         "cumulative_load_per_km": np.float64(run.loads["cumulative_load_per_km"]),
     }
+    if run.pressure.pressure_map is not None:
+        values["contact_pressure"] = run.pressure.pressure_map
+        values["cartilage_element_position"] = pressure_model(config.morphology, config.cartilage).layer.position
+    return values
+
+
+def result_coords(config, run):
+    """The coordinates of a run's Dataset (frame, gait_phase, time and the label dimensions)."""
+    model, trial = run.model, run.trial
     coords = {
         "frame": np.arange(len(trial.time)),
         "gait_phase": ("frame", trial.gait_phase, {"units": "%", "long_name": "percent of the gait cycle"}),
@@ -211,22 +270,38 @@ def to_dataset(config, run):
         "muscle_group": ("muscle", [muscle_group(n) for n in model.muscle_names]),
     }
     if run.pressure.pressure_map is not None:
-        layer = pressure_model(config.morphology, config.cartilage).layer
-        values["contact_pressure"] = run.pressure.pressure_map
-        values["cartilage_element_position"] = layer.position
-        coords["element"] = np.arange(layer.n_elements)
-    ds = create_dataset(values, coords, config.to_yaml(), {
-        "activity": config.activity.kind, "speed_m_s": float(trial.speed),
-        "stride_time_s": float(trial.stride_time), "trial_source": trial.source,
-        "model_source": str(model.source).split("/")[-1],
+        coords["element"] = np.arange(run.pressure.pressure_map.shape[1])
+    return coords
+
+
+def run_attrs(config, run):
+    """The attrs of a run's Dataset that describe the trial (beside version, conventions, config)."""
+    return {
+        "activity": config.activity.kind, "speed_m_s": float(run.trial.speed),
+        "stride_time_s": float(run.trial.stride_time), "trial_source": run.trial.source,
+        "model_source": str(run.model.source).split("/")[-1],
         "failed_frames": int(np.count_nonzero(run.solution.status)),
         "pressure_failed_frames": int(np.count_nonzero(run.pressure.status)),
-    })
-    for name, meanings in (("solver_status", STATUS_MEANINGS), ("contact_pressure_status", PRESSURE_STATUS)):
-        ds[name].attrs.update({
-            "flag_values": np.array(sorted(meanings), dtype=np.int8),
-            "flag_meanings": " ".join(meanings[k] for k in sorted(meanings)),
-        })
+    }
+
+
+#: status variables and the meanings of their values (flag_values / flag_meanings attrs)
+STATUS_VARIABLES = {"solver_status": STATUS_MEANINGS, "contact_pressure_status": PRESSURE_STATUS}
+
+
+def flag_attrs(name):
+    """CF ``flag_values`` / ``flag_meanings`` attrs of a status variable."""
+    meanings = STATUS_VARIABLES[name]
+    return {"flag_values": np.array(sorted(meanings), dtype=np.int8),
+            "flag_meanings": " ".join(meanings[k] for k in sorted(meanings))}
+
+
+def to_dataset(config, run):
+    """The result Dataset of a :class:`Pipeline` run."""
+    ds = create_dataset(result_values(config, run), result_coords(config, run), config.to_yaml(),
+                        run_attrs(config, run))
+    for name in STATUS_VARIABLES:
+        ds[name].attrs.update(flag_attrs(name))
     return ds
 
 

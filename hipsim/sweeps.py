@@ -1,144 +1,249 @@
-"""Parameter sweeps (``hipsim sweep``): designs, points, and local parallel execution.
+"""Parameter sweeps (``hipsim sweep``): run every point of a design, in local worker processes or
+on a Dask cluster, into a Zarr store written as chunks finish.
 
-Designs (``sweep.design``), over the axes of ``sweep.axes`` (dotted config key -> list of values
-or ``{start, stop, num}``):
+Every point is a full run (:func:`hipsim.pipeline.run_pipeline`) of the base config with the
+point's values set, and a pure function of that config: the numbers are identical whatever ran
+them (one process, local workers, a Dask cluster) and in whatever order. The points go out in
+chunks (:mod:`hipsim.sweep_design`), a few seconds of work each; a worker keeps the motion
+stage, bone meshes and cartilage model of the configs it has seen (per-process caches in
+:mod:`hipsim.pipeline`), so a strength change reuses the motion and meshes, and each morphology
+is built once per worker. Results are written as chunks arrive (:mod:`hipsim.sweep_store`);
+only a bounded number of chunks is in flight, so memory does not grow with the sweep.
 
-* ``grid``: every combination; one Dataset dimension per swept key, named by the key, with the
-  values as its coordinate.
-* ``lhs`` / ``sobol``: ``sweep.samples`` points of a Latin hypercube or a scrambled Sobol
-  sequence (``scipy.stats.qmc``, seeded by ``sweep.seed``) over each axis's [min, max]; one
-  ``sample`` dimension, one coordinate per swept key. Sobol needs a power-of-two sample count.
-
-Every point is a full run (:func:`hipsim.pipeline.simulate`) of the base config with the point's
-values set. Points run in local worker processes (``workers``; all cores by default) and the
-results are identical whatever the number of workers: each point is a pure function of its
-config. The per-frame ``time`` coordinate becomes a data variable (levers such as cadence change
-the cycle's duration). The spec is checked before any work: unknown keys, empty axes, a grid
-axis with num < 1 and invalid sample counts are refused with the key named.
+The spec and every point's config are checked before any work: unknown keys, empty axes, a grid
+axis with num < 1, invalid sample counts and out-of-range values are refused with the key named.
 """
 from __future__ import annotations
 
-import itertools
+import contextlib
 import os
-from concurrent.futures import ProcessPoolExecutor
+import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
-import xarray as xr
 
-from .config import Config, Range, load_config, set_dotted
+from .config import Config, load_config
 from .errors import InputError
+from .sweep_design import check_points, chunk_shape, chunks, design, point_config
+from .sweep_store import SweepStore, check_output, open_sweep
+
+#: chunks in flight per worker (one running, one queued so a worker never waits for the client)
+IN_FLIGHT_PER_WORKER = 2
 
 
-#: run attributes that every point shares (per-point ones such as the stride time are variables
-#: of the points or left out)
-SHARED_ATTRS = ("hipsim_version", "conventions", "activity", "model_source")
+def default_workers():
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:        # not Linux
+        return os.cpu_count() or 1
 
 
-def axis_values(key, spec):
-    """The values of one grid axis: a list as given, or ``num`` values from ``start`` to ``stop``."""
-    if isinstance(spec, Range):
-        return list(np.linspace(spec.start, spec.stop, spec.num))
-    values = list(spec)
-    if not values:
-        raise InputError(f"sweep.axes.{key}", "an axis needs at least one value")
-    return values
-
-
-def _axis_bounds(key, spec):
-    if isinstance(spec, Range):
-        lo, hi = spec.start, spec.stop
-    else:
-        values = axis_values(key, spec)
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-            raise InputError(f"sweep.axes.{key}", "lhs and sobol designs need numeric axes")
-        lo, hi = min(values), max(values)
-    return float(min(lo, hi)), float(max(lo, hi))
-
-
-def design(sweep):
-    """(dims, coords, points) of a sweep section.
-
-    dims : tuple of dimension names; coords : dict name -> (dims, values); points : list of
-    (index tuple into dims, {dotted key: value}).
-    """
-    axes = dict(sweep.axes)
-    if not axes:
-        raise InputError("sweep.axes", "a sweep needs at least one axis")
-    keys = list(axes)
-    if sweep.design == "grid":
-        values = [axis_values(k, axes[k]) for k in keys]
-        points = [(idx, {k: v[i] for k, v, i in zip(keys, values, idx)})
-                  for idx in itertools.product(*[range(len(v)) for v in values])]
-        return tuple(keys), {k: ((k,), np.asarray(v)) for k, v in zip(keys, values)}, points
-    from scipy.stats import qmc
-    n = sweep.samples
-    if n is None:
-        raise InputError("sweep.samples", f"the {sweep.design} design needs a sample count")
-    if sweep.design == "sobol" and n & (n - 1):
-        raise InputError("sweep.samples", f"a Sobol design needs a power of two, got {n}")
-    bounds = np.array([_axis_bounds(k, axes[k]) for k in keys])
-    engine = (qmc.LatinHypercube(d=len(keys), seed=sweep.seed) if sweep.design == "lhs"
-              else qmc.Sobol(d=len(keys), scramble=True, seed=sweep.seed))
-    unit = engine.random(n)
-    samples = bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])    # also for a fixed axis
-    points = [((i,), {k: float(samples[i, j]) for j, k in enumerate(keys)}) for i in range(n)]
-    return ("sample",), {k: (("sample",), samples[:, j]) for j, k in enumerate(keys)}, points
-
-
-def point_config(base, values):
-    """The base config (a Config) with one point's values set; InputError names a bad key."""
-    tree = base.to_dict()
-    tree.pop("sweep", None)
-    for key, value in values.items():
-        set_dotted(tree, key, value.item() if isinstance(value, np.generic) else value)
-    return load_config(tree)
-
-
-def _run_point(config_yaml):
-    from .pipeline import simulate
-    import yaml
-    ds = simulate(load_config(yaml.safe_load(config_yaml)))
-    return ds.reset_coords("time")
-
-
-def sweep(config, workers=None):
-    """Run every point of ``config.sweep``; returns the combined Dataset (see the module docstring).
+# ----------------------------------------------------------------------------- one chunk
+def run_points(base_tree, points):
+    """Run the points of one chunk (in a worker).
 
     Parameters
     ----------
-    config : hipsim.config.Config (or anything ``load_config`` takes)
-    workers : int or None, local worker processes (None: all cores; 1: in this process)
+    base_tree : dict, the base config (``Config.to_dict()`` without the sweep section)
+    points : list of {dotted key: value}
+
+    Returns
+    -------
+    (values, template): values maps each variable to an array (n_points, ...) stacked over the
+    points; template is the first point's Dataset (variables, labels and attrs of the layout).
     """
+    from .pipeline import STATUS_VARIABLES, flag_attrs, result_coords, result_values, run_attrs, run_pipeline
+    from .variables import create_dataset
+    base = load_config(base_tree)
+    stacked, template = {}, None
+    for i, values in enumerate(points):
+        config = point_config(base, values)
+        run = run_pipeline(config)
+        out = result_values(config, run)
+        out["time"] = np.asarray(run.trial.time)
+        out["stride_time"] = np.float64(run.trial.stride_time)
+        if template is None:
+            coords = {k: v for k, v in result_coords(config, run).items() if k != "time"}
+            template = create_dataset({k: v[...] for k, v in out.items()}, coords, "", run_attrs(config, run))
+            for name in STATUS_VARIABLES:
+                template[name].attrs.update(flag_attrs(name))
+            stacked = {k: np.empty((len(points),) + np.shape(v), np.asarray(v).dtype) for k, v in out.items()}
+        for k, v in out.items():
+            stacked[k][i] = v
+    return stacked, template
+
+
+# ----------------------------------------------------------------------------- executors
+def _serial_results(tasks):
+    for chunk, args in tasks:
+        yield chunk, run_points(*args)
+
+
+def _bounded_results(submit, wait_first, tasks, limit):
+    """Yield (chunk, result) as tasks finish, keeping at most ``limit`` submitted and unfinished."""
+    tasks = iter(tasks)
+    pending = {}
+    while True:
+        while len(pending) < limit:
+            task = next(tasks, None)
+            if task is None:
+                break
+            pending[submit(run_points, *task[1])] = task[0]
+        if not pending:
+            return
+        for future in wait_first(list(pending)):
+            chunk = pending.pop(future)
+            yield chunk, future.result()
+
+
+@contextlib.contextmanager
+def _local_pool(workers):
+    """Local worker processes forked from a clean server process that preloaded hipsim (no
+    threads inherited, no per-worker import cost). As with any multiprocessing pool, the workers
+    import the main script as ``__mp_main__``, so a script that sweeps must do so under
+    ``if __name__ == "__main__":``; a main that cannot be imported (a script piped to python)
+    gets plain fork instead."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    methods = multiprocessing.get_all_start_methods()
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    importable_main = main_file is None or os.path.isfile(main_file)
+    method = "forkserver" if "forkserver" in methods and importable_main else (
+        "fork" if "fork" in methods else "spawn")
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["hipsim.sweeps", "hipsim.pipeline"])
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        yield (pool.submit, lambda fs: wait(fs, return_when=FIRST_COMPLETED).done)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _dask_submitter(client):
+    from distributed import wait
+    counter = iter(range(1 << 62))
+    token = os.urandom(4).hex()
+
+    def submit(fn, *args):
+        return client.submit(fn, *args, pure=False, key=f"hipsim-chunk-{token}-{next(counter)}")
+    return submit, lambda fs: wait(fs, return_when="FIRST_COMPLETED").done
+
+
+def connect(address):
+    """A ``distributed.Client`` for a scheduler address; InputError when it cannot connect."""
+    from distributed import Client
+    try:
+        return Client(address, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError("--scheduler", f"cannot connect to {address} ({type(exc).__name__}: {exc})")
+
+
+def _n_dask_workers(client):
+    return max(1, len(client.scheduler_info().get("workers", {})))
+
+
+# ----------------------------------------------------------------------------- the sweep
+def prepare(config):
+    """(config, design, chunks) of a sweep config, every point checked; nothing run yet."""
     if not isinstance(config, Config):
         config = load_config(config)
-    dims, coords, points = design(config.sweep)
-    configs = [point_config(config, values) for _, values in points]      # checks every key first
-    texts = [c.to_yaml() for c in configs]
-    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    d = design(config.sweep)
+    if config.cartilage.pressure_map and any(k.startswith("morphology.") for k in d.keys):
+        raise InputError("cartilage.pressure_map", "per-element maps cannot be stacked over a morphology "
+                                                   "sweep (the elements change); sweep without it")
+    check_points(config, d)
+    return config, d, chunks(d)
+
+
+def sweep(config, client=None, workers=None, output=None, resume=False, progress=None):
+    """Run every point of ``config.sweep``.
+
+    Parameters
+    ----------
+    config : Config, dict or YAML path with a ``sweep`` section
+    client : a ``distributed.Client`` (or a scheduler address) to run the chunks on a Dask
+        cluster; None runs them in local worker processes
+    workers : local worker processes (None: every core; 1: in this process); ignored with a client
+    output : ``.zarr`` or ``.nc`` path to write (None: an in-memory Dataset is returned)
+    resume : continue the unfinished sweep of ``output`` (``OUT.partial``) instead of refusing it
+    progress : show a progress bar (None: only on a terminal)
+
+    Returns
+    -------
+    xarray.Dataset: in memory without ``output``; opened lazily from ``output`` otherwise.
+    """
+    config, d, todo = prepare(config)
+    if output is None:
+        with tempfile.TemporaryDirectory(prefix="hipsim-sweep-") as tmp:
+            ds = sweep(config, client, workers, Path(tmp) / "sweep.zarr", False, progress)
+            return ds.load()
+    output = check_output(output)
+    if resume and _already_finished(output, config):
+        return open_sweep(output)
+    base_tree = config.to_dict()
+    base_tree.pop("sweep")
+    attrs = {"sweep_design": d.design, "sweep_points": d.n_points, "sweep_keys": " ".join(d.keys)}
+    store = SweepStore(output, d, chunk_shape(d), config.to_yaml(), attrs)
+    resumed = store.open(resume)
+    done = store.done_chunks(todo)
+    tasks = [(c, (base_tree, [d.points[i] for i in c.points])) for c in todo if c.index not in done]
+    from tqdm.auto import tqdm
+    bar = tqdm(total=d.n_points, initial=d.n_points - sum(len(c.points) for c, _ in tasks), unit="point",
+               disable=None if progress is None else not progress, file=sys.stderr, smoothing=0.05,
+               desc="sweep")
+    try:
+        with _executor(client, workers, len(tasks)) as results:
+            for chunk, (values, template) in results(tasks):
+                if store.group is None:
+                    store.create(template)
+                store.check_coords(template)
+                store.write(chunk, values)
+                bar.update(len(chunk.points))
+        store.finish()
+    except InputError:
+        if not resumed:
+            store.discard()
+        raise
+    finally:
+        bar.close()
+    return open_sweep(output)
+
+
+def _already_finished(output, config):
+    """True when ``output`` is a finished sweep of this very config and nothing is pending."""
+    from .sweep_store import partial_path
+    if partial_path(output).exists() or not output.exists():
+        return False
+    with open_sweep(output) as ds:
+        return ds.attrs.get("config") == config.to_yaml()
+
+
+@contextlib.contextmanager
+def _executor(client, workers, n_tasks):
+    """A function tasks -> iterator of (chunk, result), on a Dask client, local processes or here."""
+    if client is not None:
+        own = isinstance(client, str)
+        client = connect(client) if own else client
+        try:
+            submit, wait_first = _dask_submitter(client)
+            limit = IN_FLIGHT_PER_WORKER * _n_dask_workers(client)
+            yield lambda tasks: _bounded_results(submit, wait_first, tasks, limit)
+        finally:
+            if own:
+                client.close()
+        return
+    workers = default_workers() if workers is None else int(workers)
     if workers < 1:
         raise InputError("--workers", f"must be at least 1, got {workers}")
-    if workers == 1 or len(texts) == 1:
-        results = [_run_point(t) for t in texts]
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(texts))) as pool:
-            results = list(pool.map(_run_point, texts, chunksize=max(1, len(texts) // (4 * workers))))
-    return _combine(results, dims, coords, points, config)
+    workers = min(workers, max(n_tasks, 1))
+    if workers == 1:
+        yield _serial_results
+        return
+    with _local_pool(workers) as (submit, wait_first):
+        yield lambda tasks: _bounded_results(submit, wait_first, tasks, IN_FLIGHT_PER_WORKER * workers)
 
 
-def _combine(results, dims, coords, points, config):
-    shape = tuple(np.max([idx for idx, _ in points], axis=0) + 1)
-    template = results[0]
-    data = {}
-    for name, var in template.data_vars.items():
-        array = np.empty(shape + var.shape, dtype=var.dtype)
-        for (idx, _), ds in zip(points, results):
-            array[idx] = ds[name].values
-        data[name] = (dims + var.dims, array, var.attrs)
-    out_coords = {k: v for k, v in template.coords.items() if k not in ("time",)}
-    out_coords.update({k: (d, v) for k, (d, v) in coords.items()})
-    ds = xr.Dataset(data, coords=out_coords)
-    ds.attrs.update({k: template.attrs[k] for k in SHARED_ATTRS if k in template.attrs})
-    ds.attrs.update({"config": config.to_yaml(), "sweep_design": config.sweep.design,
-                     "sweep_points": len(points),
-                     "failed_frames": int(sum(int(r.attrs.get("failed_frames", 0)) for r in results))})
-    return ds
+__all__ = ["sweep", "prepare", "run_points", "connect", "open_sweep", "default_workers"]

@@ -58,6 +58,9 @@ VARIABLES = {
     "cartilage_element_position": Variable(("element", "axis"), "mm",
                                            "cartilage element reference points on the acetabular bone, "
                                            "pelvis frame, origin at the hip centre"),
+    # per-point variables of a sweep, where the cycle's timing can change from point to point
+    "time": Variable(("frame",), "s", "time from right foot strike"),
+    "stride_time": Variable((), "s", "duration of the gait cycle"),
 }
 
 CONVENTIONS = (
