@@ -30,6 +30,8 @@ from .sweep_store import SweepStore, check_output, open_sweep
 
 #: chunks in flight per worker (one running, one queued so a worker never waits for the client)
 IN_FLIGHT_PER_WORKER = 2
+#: times a local pool whose worker process died is replaced before the sweep gives up
+MAX_POOL_RESTARTS = 3
 
 
 def default_workers():
@@ -81,45 +83,89 @@ def _serial_results(tasks):
         yield chunk, run_points(*args)
 
 
-def _bounded_results(submit, wait_first, tasks, limit):
-    """Yield (chunk, result) as tasks finish, keeping at most ``limit`` submitted and unfinished."""
+def _bounded_results(submit, wait_first, tasks, limit, restart=None):
+    """Yield (chunk, result) as tasks finish, keeping at most ``limit`` submitted and unfinished.
+
+    ``restart`` (local pools): called when a worker process died (killed, out of memory); the
+    lost chunks are submitted again to the fresh pool, up to :data:`MAX_POOL_RESTARTS` times.
+    """
+    from concurrent.futures.process import BrokenProcessPool
     tasks = iter(tasks)
-    pending = {}
+    pending, backlog = {}, []            # backlog: lost chunks to submit again first
+    restarts = 0
+
+    def recover(exc, lost):
+        nonlocal submit, restarts
+        if restart is None or restarts >= MAX_POOL_RESTARTS:
+            raise exc
+        restarts += 1
+        submit = restart()
+        backlog[:0] = lost
+        pending.clear()
+
     while True:
-        while len(pending) < limit:
-            task = next(tasks, None)
-            if task is None:
-                break
-            pending[submit(run_points, *task[1])] = task[0]
+        task = None
+        try:
+            while len(pending) < limit:
+                task = backlog.pop(0) if backlog else next(tasks, None)
+                if task is None:
+                    break
+                pending[submit(run_points, *task[1])] = task
+        except BrokenProcessPool as exc:
+            recover(exc, [task, *pending.values()])
+            continue
         if not pending:
             return
         for future in wait_first(list(pending)):
-            chunk = pending.pop(future)
-            yield chunk, future.result()
+            task = pending.pop(future)
+            try:
+                result = future.result()
+            except BrokenProcessPool as exc:
+                recover(exc, [task, *pending.values()])
+                break
+            yield task[0], result
 
 
-@contextlib.contextmanager
-def _local_pool(workers):
+class _LocalPool:
     """Local worker processes forked from a clean server process that preloaded hipsim (no
     threads inherited, no per-worker import cost). As with any multiprocessing pool, the workers
     import the main script as ``__mp_main__``, so a script that sweeps must do so under
     ``if __name__ == "__main__":``; a main that cannot be imported (a script piped to python)
-    gets plain fork instead."""
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    methods = multiprocessing.get_all_start_methods()
-    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-    importable_main = main_file is None or os.path.isfile(main_file)
-    method = "forkserver" if "forkserver" in methods and importable_main else (
-        "fork" if "fork" in methods else "spawn")
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload(["hipsim.sweeps", "hipsim.pipeline"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    try:
-        yield (pool.submit, lambda fs: wait(fs, return_when=FIRST_COMPLETED).done)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    gets plain fork instead. A pool whose worker died is replaced by :meth:`restart`."""
+
+    def __init__(self, workers):
+        import multiprocessing
+        methods = multiprocessing.get_all_start_methods()
+        main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+        importable_main = main_file is None or os.path.isfile(main_file)
+        method = "forkserver" if "forkserver" in methods and importable_main else (
+            "fork" if "fork" in methods else "spawn")
+        self.context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            self.context.set_forkserver_preload(["hipsim.sweeps", "hipsim.pipeline"])
+        self.workers = workers
+        self.pool = None
+        self.restart()
+
+    def restart(self):
+        """A fresh pool (the old one shut down); returns its submit function."""
+        from concurrent.futures import ProcessPoolExecutor
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context)
+        return self.pool.submit
+
+    @staticmethod
+    def wait_first(futures):
+        from concurrent.futures import FIRST_COMPLETED, wait
+        return wait(futures, return_when=FIRST_COMPLETED).done
+
+    def results(self, tasks):
+        return _bounded_results(self.pool.submit, self.wait_first, tasks, IN_FLIGHT_PER_WORKER * self.workers,
+                                self.restart)
+
+    def close(self):
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _dask_submitter(client):
@@ -242,8 +288,11 @@ def _executor(client, workers, n_tasks):
     if workers == 1:
         yield _serial_results
         return
-    with _local_pool(workers) as (submit, wait_first):
-        yield lambda tasks: _bounded_results(submit, wait_first, tasks, IN_FLIGHT_PER_WORKER * workers)
+    pool = _LocalPool(workers)
+    try:
+        yield pool.results
+    finally:
+        pool.close()
 
 
 __all__ = ["sweep", "prepare", "run_points", "connect", "open_sweep", "default_workers"]

@@ -234,3 +234,26 @@ def test_public_functions_stay_callable_after_their_modules_load():
     import hipsim.pipeline  # noqa: F401  (importing a submodule must not shadow the API)
     import hipsim.sweeps  # noqa: F401
     assert callable(hipsim.simulate) and callable(hipsim.sweep) and callable(hipsim.load_config)
+
+
+def test_a_local_worker_killed_mid_sweep_is_replaced_and_the_numbers_hold(tmp_path):
+    import threading
+
+    import psutil
+    config = load_config({**RUNNING, "sweep": {"design": "lhs", "samples": 256, "seed": 8, "axes": {
+        "strength.gluteus_medius": [0.5, 1.0], "form.pelvic_rotation_scale": [0.6, 1.4]}}})
+    out = tmp_path / "killed.zarr"
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(ds=sweep(config, workers=2, output=out)))
+    thread.start()
+    deadline = time.time() + 300
+    while _points_done(out) == 0 and thread.is_alive() and time.time() < deadline:
+        time.sleep(0.01)
+    me = os.getpid()
+    workers = [p for p in psutil.Process().children(recursive=True) if p.ppid() != me]   # forkserver's children
+    assert workers, "no worker processes found"
+    done = _points_done(out)
+    workers[0].kill()
+    thread.join(600)
+    assert 0 < done < 256 and "ds" in result
+    xr.testing.assert_identical(result["ds"].load(), sweep(config, workers=1))
