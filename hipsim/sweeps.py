@@ -276,7 +276,8 @@ def _executor(client, workers, n_tasks):
         try:
             submit, wait_first = _dask_submitter(client)
             limit = IN_FLIGHT_PER_WORKER * _n_dask_workers(client)
-            yield lambda tasks: _bounded_results(submit, wait_first, tasks, limit)
+            with client.as_current():       # distributed.wait looks the client up
+                yield lambda tasks: _bounded_results(submit, wait_first, tasks, limit)
         finally:
             if own:
                 client.close()

@@ -21,7 +21,7 @@ CONFIG = {"activity": {"kind": "running", "speed_m_s": 3.5},
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=":0") as c, distributed.Client(c) as client:
+                                  dashboard_address=":0") as c, distributed.Client(c, set_as_default=False) as client:
         yield c, client
 
 
