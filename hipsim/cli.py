@@ -16,6 +16,7 @@ from .errors import InputError
 DEMO_DIR = "hipsim-demo"
 #: The main job: a running cycle for a hip with cam morphology (alpha angle 65 deg).
 DEMO_CONFIG = {"activity": {"kind": "running", "speed_m_s": 3.5}, "morphology": {"alpha_angle_deg": 65.0}}
+DEMO_VIDEO_SIZE = (1024, 576)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,6 +60,18 @@ def build_parser():
     sensitivity.add_argument("--select", action="append", default=[], metavar="DIM=LABEL",
                              help="a label of another dimension, e.g. axis=superior or tendon_group=gluteal")
     sensitivity.add_argument("-o", "--output", default=None, help="also write the indices to this NetCDF file")
+    anim = sub.add_parser("animate", help="3D animation of the hip through the motion (MP4 or GIF)")
+    anim.add_argument("source", metavar="CONFIG_OR_RESULT", help="a YAML config or a run result (.nc)")
+    anim.add_argument("-o", "--output", default="hip.mp4", help="output .mp4 or .gif (default hip.mp4)")
+    anim.add_argument("--camera", default="joint", choices=("joint", "anterior", "lateral"),
+                      help="camera preset (default joint: close-up of the joint)")
+    anim.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT in pixels (default 1280x720)")
+    anim.add_argument("--fps", type=int, default=20, help="frames per second (default 20)")
+    plot = sub.add_parser("plot", help="standard plots of a run, a sweep or rom results")
+    plot.add_argument("results", nargs="+", metavar="RESULT", help="result file(s): a run, a sweep, or rom results")
+    plot.add_argument("-o", "--output", default="plot.png", help="output image (.png, .pdf, .svg; default plot.png)")
+    plot.add_argument("--variable", default="hip_contact_force_resultant", help="sweep output to plot")
+    plot.add_argument("--stat", default="max", choices=("max", "min", "mean"), help="sweep: reduction over the cycle")
     mesh = sub.add_parser("mesh", help="write the femur and acetabulum meshes of the configured hip")
     _add_config_args(mesh, config_optional=True)
     mesh.add_argument("-o", "--output-dir", required=True, help="output folder")
@@ -86,6 +99,9 @@ def write_netcdf(ds, path):
     path = _check_output(path)
     fd, tmp = tempfile.mkstemp(suffix=".nc.part", dir=path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)          # mkstemp makes it owner-only; a result is an ordinary file
     try:
         ds.to_netcdf(tmp, engine="netcdf4")
         os.replace(tmp, path)
@@ -203,6 +219,28 @@ def rom_table(ds):
     return "\n".join(lines)
 
 
+def _size(text):
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError("--size", f"expected WIDTHxHEIGHT, e.g. 1280x720, got {text!r}")
+    return width, height
+
+
+def cmd_animate(args):
+    from .animate import animate, check_output
+    check_output(args.output)
+    n = animate(args.source, args.output, camera=args.camera, size=_size(args.size), fps=args.fps)
+    print(f"wrote {args.output} ({n} frames)")
+    return 0
+
+
+def cmd_plot(args):
+    from .plots import plot
+    print(f"wrote {plot(args.results, args.output, args.variable, args.stat)}")
+    return 0
+
+
 def cmd_mesh(args):
     from .config import load_config
     from .meshio import write_meshes
@@ -227,7 +265,11 @@ def cmd_demo(args):
     out.mkdir(parents=True, exist_ok=True)
     write_netcdf(ds, out / "result.nc")
     print(summary_table(ds))
-    print(f"\nwrote {out / 'result.nc'}")
+    from .animate import animate
+    from .plots import plot
+    plot([out / "result.nc"], out / "result.png")
+    animate(config, out / "hip.mp4", camera="joint", size=DEMO_VIDEO_SIZE)
+    print(f"\nwrote {out / 'result.nc'}, {out / 'result.png'} (plots) and {out / 'hip.mp4'} (animation)")
     return 0
 
 
@@ -247,7 +289,9 @@ def cmd_validate(args):
     return 0
 
 
-COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "rom": cmd_rom, "mesh": cmd_mesh,
+COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "rom": cmd_rom, "plot": cmd_plot,
+            "animate": cmd_animate,
+            "mesh": cmd_mesh,
             "demo": cmd_demo, "validate": cmd_validate}
 
 

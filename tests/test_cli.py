@@ -98,6 +98,10 @@ def test_demo_prints_a_summary_and_writes_its_result(tmp_path, monkeypatch, caps
     assert "peak hip contact force [BW]" in out and "running at 3.50 m/s" in out
     ds = xr.load_dataset(tmp_path / "hipsim-demo" / "result.nc")
     assert ds.attrs["activity"] == "running" and ds.sizes["frame"] == 101
+    import imageio
+    with imageio.get_reader(tmp_path / "hipsim-demo" / "hip.mp4") as video:
+        assert video.count_frames() == 101 and tuple(video.get_meta_data()["size"]) == (1024, 576)
+    assert (tmp_path / "hipsim-demo" / "result.png").stat().st_size > 50_000
 
 
 @pytest.mark.parametrize("config", ["walking", "running", "sprinting"])

@@ -1,0 +1,216 @@
+"""3D animation of the hip through a motion (``hipsim animate``): pyvista, off screen.
+
+The scene (:mod:`hipsim.scene`) is drawn in the pelvis frame: context pelvis and femur, the
+high-resolution joint (femur moving), hip-crossing muscles coloured by activation, the hip
+contact force as an arrow (12 mm per BW, from the head centre), the acetabular rim coloured by
+its clearance to the femur with the closest-approach spot marked (red when the bones overlap),
+and the cartilage coloured by DEA contact pressure. Written as MP4 (H.264 through
+imageio-ffmpeg) or GIF, a temporary file renamed when complete.
+
+Rendering needs no display: VTK falls back to EGL (or OSMesa) off screen.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+#: camera presets: direction from the focal point to the camera and view up (pelvis frame). The
+#: anterior and lateral views frame the bones over the whole motion; the joint close-up looks down
+#: on the anterosuperior rim (where cams impinge) from antero-latero-superior, femur see-through, no muscles.
+CAMERAS = {
+    "anterior": ((1.0, 0.05, 0.15), (0.0, 1.0, 0.0)),
+    "lateral": ((0.1, 0.05, 1.0), (0.0, 1.0, 0.0)),
+    "joint": ((0.55, 0.45, 0.7), (0.0, 1.0, 0.0)),
+}
+JOINT_VIEW_DISTANCE_MM = 170.0
+VIEW_ANGLE_DEG = 30.0
+DEFAULT_SIZE = (1280, 720)
+FORMATS = (".mp4", ".gif")
+BONE = (0.89, 0.85, 0.79)
+ARROW_MM_PER_BW = 5.0
+RIM_CLEARANCE_RANGE_MM = (0.0, 8.0)
+
+
+def _faces(f):
+    f = np.asarray(f, np.int64)
+    return np.column_stack([np.full(len(f), 3), f]).ravel()
+
+
+def _polydata(vertices, faces):
+    import pyvista as pv
+    return pv.PolyData(np.asarray(vertices, float), _faces(faces))
+
+
+def _matrix(R, scale=1.0):
+    m = np.eye(4)
+    m[:3, :3] = R * scale
+    return m
+
+
+def _arrow_matrix(force_bw):
+    """4x4 taking pyvista's unit +x arrow to the force: along it, ARROW_MM_PER_BW mm per BW."""
+    length = float(np.linalg.norm(force_bw))
+    m = np.eye(4)
+    if length < 1e-9:
+        m[:3, :3] *= 1e-6
+        return m
+    x = force_bw / length
+    helper = np.array([0.0, 0.0, 1.0]) if abs(x[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
+    y = np.cross(helper, x)
+    y /= np.linalg.norm(y)
+    z = np.cross(x, y)
+    m[:3, :3] = np.column_stack([x, y, z]) * ARROW_MM_PER_BW * length
+    return m
+
+
+def _headless():
+    """With no X display, ask VTK for its EGL window straight away (instead of failing over to
+    it with a warning on stderr)."""
+    if not os.environ.get("DISPLAY"):
+        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+
+class _Renderer:
+    """The pyvista plotter and the actors that change per frame."""
+
+    def __init__(self, scene, camera, size):
+        _headless()
+        import pyvista as pv
+        self.scene = scene
+        pl = pv.Plotter(off_screen=True, window_size=list(size))
+        pl.set_background("white")
+        for v, f in scene.context_pelvis:
+            pl.add_mesh(_polydata(v, f), color=BONE, smooth_shading=True, opacity=0.35)
+        self.femur_context = pl.add_mesh(_polydata(*scene.context_femur), color=BONE, smooth_shading=True,
+                                         opacity=0.35)
+        self.femur = pl.add_mesh(_polydata(scene.femur.vertices, scene.femur.faces), color=BONE,
+                                 smooth_shading=True, opacity=0.55 if camera == "joint" else 1.0)
+        acetabulum = scene.acetabulum
+        keep = np.setdiff1d(np.arange(len(acetabulum.faces)), scene.cartilage_faces)
+        pl.add_mesh(_polydata(acetabulum.vertices, acetabulum.faces[keep]), color=BONE, smooth_shading=True)
+        self.cartilage = _polydata(acetabulum.vertices, acetabulum.faces[scene.cartilage_faces])
+        self.cartilage.cell_data["pressure [MPa]"] = scene.pressure[0]
+        pmax = max(float(np.nanmax(scene.pressure)), 1e-6)
+        pl.add_mesh(self.cartilage, scalars="pressure [MPa]", cmap="inferno", clim=(0.0, pmax),
+                    scalar_bar_args={"title": "cartilage pressure [MPa]", "position_x": 0.05, "position_y": 0.05,
+                                     "color": "black", "width": 0.3})
+        from scipy.spatial import cKDTree
+        self.rim = pv.lines_from_points(np.vstack([scene.rim_points, scene.rim_points[:1]])).tube(radius=1.0)
+        self.rim_index = cKDTree(scene.rim_points).query(np.asarray(self.rim.points))[1]   # tube point -> rim point
+        self.rim.point_data["rim clearance [mm]"] = scene.rim_clearance[0][self.rim_index]
+        pl.add_mesh(self.rim, scalars="rim clearance [mm]", cmap="RdYlGn",
+                    clim=RIM_CLEARANCE_RANGE_MM,
+                    scalar_bar_args={"title": "rim clearance [mm]", "position_x": 0.4, "position_y": 0.05,
+                                     "color": "black", "width": 0.25})
+        self.spot = pl.add_mesh(pv.Sphere(radius=3.0, center=(0.0, 0.0, 0.0)), color="orange", lighting=False)
+        self.muscles = None
+        if camera != "joint":
+            self._add_muscles(pl, scene)
+        self.arrow = pl.add_mesh(pv.Arrow(start=(0, 0, 0), direction=(1, 0, 0), scale=1.0, tip_length=0.25,
+                                          tip_radius=0.08, shaft_radius=0.03), color="royalblue")
+        self.text = pl.add_text("", position="upper_left", font_size=11, color="black")
+        direction, up = CAMERAS[camera]
+        direction = np.asarray(direction, float) / np.linalg.norm(direction)
+        if camera == "joint":
+            focal, distance = np.zeros(3), JOINT_VIEW_DISTANCE_MM
+        else:
+            focal, distance = _framing(scene, size)
+        pl.camera.view_angle = VIEW_ANGLE_DEG
+        pl.camera_position = [tuple(focal + distance * direction), tuple(focal), up]
+        self.plotter = pl
+
+    def _add_muscles(self, pl, scene):
+        import pyvista as pv
+        sizes = [len(p[0]) for p in scene.muscle_points]
+        starts = np.cumsum([0] + sizes[:-1])
+        lines = np.concatenate([np.concatenate([[k], np.arange(k) + o]) for k, o in zip(sizes, starts)])
+        self.muscles = pv.PolyData(np.concatenate([p[0] for p in scene.muscle_points]), lines=lines)
+        self.muscles.cell_data["activation"] = scene.activation[0]
+        pl.add_mesh(self.muscles, scalars="activation", cmap="Reds", clim=(0.0, 1.0), line_width=4,
+                    scalar_bar_args={"title": "muscle activation", "position_x": 0.7, "position_y": 0.05,
+                                     "color": "black", "width": 0.25})
+
+    def update(self, i):
+        s = self.scene
+        R = s.femur_rotation[i]
+        self.femur.user_matrix = _matrix(R)
+        self.femur_context.user_matrix = _matrix(R)
+        self.cartilage.cell_data["pressure [MPa]"] = s.pressure[i]
+        self.rim.point_data["rim clearance [mm]"] = s.rim_clearance[i][self.rim_index]
+        spot = _matrix(np.eye(3))
+        spot[:3, 3] = s.rim_points[s.spot[i]]
+        self.spot.user_matrix = spot
+        self.spot.prop.color = "red" if s.clearance[i] < 0 else "orange"
+        if self.muscles is not None:
+            self.muscles.points = np.concatenate([p[i] for p in s.muscle_points])
+            self.muscles.cell_data["activation"] = s.activation[i]
+        self.arrow.user_matrix = _arrow_matrix(s.contact_force_bw[i])
+        self.text.set_text("upper_left", f"{s.title}\n{s.phase[i]:5.1f} % of the cycle\n"
+                                         f"hip contact force {np.linalg.norm(s.contact_force_bw[i]):4.2f} BW\n"
+                                         f"clearance {s.clearance[i]:5.2f} mm\n"
+                                         f"peak cartilage pressure {s.peak_pressure[i]:4.1f} MPa")
+        self.plotter.render()
+
+
+def _framing(scene, size):
+    """(focal point, distance) [mm] that keep the pelvis and the femur in view over the whole motion."""
+    femur = scene.context_femur[0]
+    moved = np.einsum("fij,kj->fki", scene.femur_rotation, femur).reshape(-1, 3)
+    points = np.concatenate([moved, *[v for v, _ in scene.context_pelvis]])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    centre, radius = (lo + hi) / 2.0, float(np.linalg.norm(hi - lo)) / 2.0
+    aspect = min(1.0, size[0] / size[1])
+    return centre, 1.05 * radius / np.tan(np.deg2rad(VIEW_ANGLE_DEG) / 2.0) / aspect
+
+
+def check_output(path):
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise InputError(str(path), "the animation must end in .mp4 or .gif")
+    if not path.parent.is_dir():
+        raise InputError(str(path), f"folder {path.parent} does not exist")
+    return path
+
+
+def animate(config_or_result, output, camera="joint", size=DEFAULT_SIZE, fps=20, progress=None):
+    """Write the animation of a config or run result to ``output`` (.mp4 or .gif; MP4 sizes are
+    rounded up to multiples of 16 pixels, as H.264 needs); returns the number of frames written."""
+    output = check_output(output)
+    if camera not in CAMERAS:
+        raise InputError("--camera", f"unknown preset {camera!r} (known: {', '.join(CAMERAS)})")
+    if len(size) != 2 or min(size) < 64 or max(size) > 4096:
+        raise InputError("--size", f"width and height must be 64-4096 pixels, got {size}")
+    if not 1 <= fps <= 120:
+        raise InputError("--fps", f"must be 1-120, got {fps}")
+    if output.suffix.lower() == ".mp4":
+        size = tuple(-(-int(v) // 16) * 16 for v in size)     # H.264 macro blocks: multiples of 16
+    from .scene import scene_for
+    scene = scene_for(config_or_result)
+    return render(scene, output, camera, size, fps, progress)
+
+
+def render(scene, output, camera="joint", size=DEFAULT_SIZE, fps=20, progress=None):
+    """Render a :class:`hipsim.scene.Scene` into ``output`` (checked path)."""
+    from tqdm.auto import tqdm
+    renderer = _Renderer(scene, camera, size)
+    tmp = output.with_name(f".{output.stem}.part{output.suffix}")
+    pl = renderer.plotter
+    try:
+        if output.suffix.lower() == ".gif":
+            pl.open_gif(str(tmp), fps=fps)
+        else:
+            pl.open_movie(str(tmp), framerate=fps, quality=7)
+        n = len(scene.phase)
+        for i in tqdm(range(n), unit="frame", desc="animate", disable=None if progress is None else not progress):
+            renderer.update(i)
+            pl.write_frame()
+        pl.close()
+        os.replace(tmp, output)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return n

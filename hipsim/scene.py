@@ -1,0 +1,188 @@
+"""What an animation shows, frame by frame, as plain arrays (no rendering here; see
+:mod:`hipsim.animate`).
+
+Everything is in the pelvis frame, in mm, with the origin at the hip joint centre (the frame of
+the parametric acetabulum): x anterior, y superior, z lateral (right hip).
+
+* context bones: gait2392's low-resolution pelvis, sacrum and femur surfaces (shipped in
+  ``hipsim/data/geometry``), scaled like the model; the femur moves with the hip angles;
+* the high-resolution joint of the configured morphology (femur moving, acetabulum fixed);
+* hip-crossing muscles as polylines through their fixed and conditional path points (wrapping
+  surfaces are not drawn), with their activation;
+* the hip contact force (force of the head on the acetabulum) [BW];
+* the rim clearance: distance from each rim point to the nearest femoral head-neck, neck or
+  trochanter vertex (an approximation for colouring; the exact minimum is the run's
+  ``impingement_clearance``), and the rim point where the run's closest approach lies;
+* the cartilage pressure of each DEA element (the acetabulum faces it sits on).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from .errors import InputError
+from .model import POINT_MOVING
+
+#: context bone meshes shipped with the package: file -> body
+CONTEXT_BONES = {"pelvis.vtp": "pelvis", "l_pelvis.vtp": "pelvis", "sacrum.vtp": "pelvis", "femur_r.vtp": "femur_r"}
+HIP_MUSCLE_GROUPS = ("gluteus_medius", "gluteus_minimus", "gluteus_maximus", "iliopsoas", "hamstrings",
+                     "adductors", "rectus_femoris", "tensor_fasciae_latae", "deep_rotators", "sartorius",
+                     "gracilis")
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Arrays of one animation (n frames; see the module docstring for frames and units)."""
+    phase: np.ndarray                 # (n,) [%]
+    femur_rotation: np.ndarray        # (n, 3, 3) femur -> pelvis
+    context_pelvis: list              # [(vertices (k, 3), faces (m, 3))]
+    context_femur: tuple              # (vertices (k, 3) femur frame, faces (m, 3))
+    femur: object                     # Mesh, femur frame
+    acetabulum: object                # Mesh, pelvis frame
+    muscle_names: list
+    muscle_points: list               # per muscle (n, k_i, 3)
+    activation: np.ndarray            # (n, n_muscle)
+    contact_force_bw: np.ndarray      # (n, 3)
+    rim_points: np.ndarray            # (r, 3)
+    rim_clearance: np.ndarray         # (n, r) [mm]
+    clearance: np.ndarray             # (n,) [mm], the run's exact minimum
+    spot: np.ndarray                  # (n,) index into rim_points of the closest approach
+    cartilage_faces: np.ndarray       # (e,) acetabulum face of each DEA element
+    pressure: np.ndarray              # (n, e) [MPa]
+    peak_pressure: np.ndarray         # (n,) [MPa]
+    title: str
+
+
+@functools.lru_cache(maxsize=None)
+def read_context_bone(name):
+    """(vertices (k, 3) [m], faces (m, 3)) of a shipped gait2392 bone surface (VTK XML PolyData)."""
+    import pyvista as pv
+    with resources.as_file(resources.files("hipsim") / "data" / "geometry" / name) as path:
+        mesh = pv.read(path).triangulate().clean()
+    return np.asarray(mesh.points, float), np.asarray(mesh.regular_faces, np.int64)
+
+
+def _hip_centre(model, rot, origin):
+    """Hip joint centre in the pelvis frame [m] (the femur body's origin), from frame 0."""
+    p, f = model.body_names.index("pelvis"), model.body_names.index("femur_r")
+    return rot[0, p].T @ (origin[0, f] - origin[0, p])
+
+
+def _muscle_polylines(model, muscles, rot, origin, hip_centre):
+    """(n, k, 3) [mm] pelvis-frame path of each listed muscle through its non-moving points."""
+    p = model.body_names.index("pelvis")
+    out = []
+    for m in muscles:
+        idx = [i for i in range(model.muscle_point_start[m], model.muscle_point_start[m + 1])
+               if model.point_type[i] != POINT_MOVING]
+        bodies, local = model.point_body[idx], model.point_location[idx]
+        ground = np.einsum("fkij,kj->fki", rot[:, bodies], local) + origin[:, bodies]
+        pelvis = np.einsum("fji,fkj->fki", rot[:, p], ground - origin[:, p][:, None])
+        out.append(1000.0 * (pelvis - hip_centre))
+    return out
+
+
+def _rim_clearance(geometry, rotations):
+    """(n, r) distance [mm] from each rim point to the nearest femoral non-articular vertex."""
+    from scipy.spatial import cKDTree
+
+    from .impingement import FEMUR_NON_ARTICULAR
+    femur = geometry.femur
+    faces = femur.faces[np.isin(femur.face_region, FEMUR_NON_ARTICULAR)]
+    vertices = femur.vertices[np.unique(faces)]
+    out = np.empty((len(rotations), len(geometry.rim_points)))
+    for i, R in enumerate(rotations):
+        out[i] = cKDTree(vertices @ R.T).query(geometry.rim_points)[0]
+    return out
+
+
+def build_scene(config, run):
+    """The :class:`Scene` of a pipeline run (``run``: :class:`hipsim.pipeline.Pipeline` of
+    ``config`` with ``cartilage.pressure_map`` on)."""
+    from .muscles import muscle_group
+    from .pipeline import _hip_geometry, pressure_model
+    if run.pressure.pressure_map is None:
+        raise ValueError("the run needs cartilage.pressure_map: true")
+    model, trial = run.model, run.trial
+    rot, origin = run.dynamics.kinematics[0], run.dynamics.kinematics[1]
+    geometry = _hip_geometry(config.morphology.model_dump_json())
+    hip_centre = _hip_centre(model, rot, origin)
+    scale = float(np.linalg.norm(hip_centre)) / float(np.linalg.norm(_hip_centre(*_generic_pose())))
+    context_pelvis, context_femur = [], None
+    for name, body in CONTEXT_BONES.items():
+        v, f = read_context_bone(name)
+        if body == "pelvis":
+            context_pelvis.append((1000.0 * (scale * v - hip_centre), f))
+        else:
+            context_femur = (1000.0 * scale * v, f)
+    muscles = [i for i, n in enumerate(model.muscle_names) if muscle_group(n) in HIP_MUSCLE_GROUPS]
+    rim = _rim_clearance(geometry, run.rotations)
+    spot = np.array([int(np.argmin(np.abs(((geometry.rim_clock - h + 6) % 12) - 6))) for h in run.impingement.clock_h])
+    layer = pressure_model(config.morphology, config.cartilage).layer
+    bw = config.subject.mass_kg * 9.80665
+    return Scene(
+        phase=np.asarray(trial.gait_phase), femur_rotation=np.asarray(run.rotations),
+        context_pelvis=context_pelvis, context_femur=context_femur,
+        femur=geometry.femur, acetabulum=geometry.acetabulum,
+        muscle_names=[model.muscle_names[i] for i in muscles],
+        muscle_points=_muscle_polylines(model, muscles, rot, origin, hip_centre),
+        activation=np.asarray(run.solution.activation)[:, muscles],
+        contact_force_bw=np.asarray(run.contact_force) / bw,
+        rim_points=geometry.rim_points, rim_clearance=rim, clearance=np.asarray(run.impingement.clearance_mm),
+        spot=spot, cartilage_faces=layer.face, pressure=run.pressure.pressure_map,
+        peak_pressure=np.asarray(run.pressure.peak_mpa),
+        title=f"{config.activity.kind}, alpha {config.morphology.alpha_angle_deg:g} deg, "
+              f"LCEA {config.morphology.lce_angle_deg:g} deg")
+
+
+@functools.lru_cache(maxsize=1)
+def _generic_pose():
+    """(model, rot, origin) of the unscaled gait2392 model at its default pose (the context
+    meshes' own size)."""
+    from .kinematics import forward_kinematics
+    from .model import load_model
+    model = load_model()
+    rot, origin = forward_kinematics(model, np.zeros((1, model.n_coord)))
+    return model, rot, origin
+
+
+def scene_for(config_or_result):
+    """A Scene from a config (path, dict or Config) or from a run result file (its stored config
+    is re-run; the numbers must match the file's). InputError for anything else."""
+    from .config import Config, load_config
+    from .pipeline import run_pipeline
+    stored = None
+    if isinstance(config_or_result, (str, bytes)) or hasattr(config_or_result, "__fspath__"):
+        from pathlib import Path
+        path = Path(config_or_result)
+        if path.suffix.lower() in (".nc", ".nc4", ".netcdf"):
+            from .plots import open_result, result_kind
+            stored = open_result(path)
+            if result_kind(stored) != "run":
+                raise InputError(str(path), "animate takes a run result (or a config), not a sweep or rom result")
+            import yaml
+            try:
+                config = load_config(yaml.safe_load(stored.attrs["config"]))
+            except (KeyError, yaml.YAMLError):
+                raise InputError(str(path), "the result carries no readable config")
+        elif path.suffix.lower() in (".yaml", ".yml"):
+            config = load_config(path)
+        else:
+            raise InputError(str(path), "animate takes a YAML config or a run result (.nc)")
+    else:
+        config = config_or_result if isinstance(config_or_result, Config) else load_config(config_or_result)
+    tree = config.to_dict()
+    tree["cartilage"]["pressure_map"] = True
+    config = load_config(tree)
+    run = run_pipeline(config)
+    if stored is not None:
+        from .pipeline import result_values
+        again = result_values(config, run)["hip_contact_force"]
+        if again.shape != stored["hip_contact_force"].shape or not np.allclose(again, stored["hip_contact_force"].values,
+                                                                               rtol=1e-6, atol=1e-9):
+            raise InputError("RESULT", "re-running its stored config does not give its numbers (made by another "
+                                       "hipsim version or edited); animate the config instead")
+    return build_scene(config, run)
