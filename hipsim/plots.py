@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .sweep_store import open_result
 
 #: first-peak resultant hip contact force [BW] of the ten OrthoLoad subjects H1-H10 in level walking
 #: (Bergmann et al. 2016, as extracted by RWTHmediTEC/HipJointForceModel)
@@ -36,21 +37,6 @@ def result_kind(ds):
     if "hip_contact_force_resultant" in ds and "frame" in ds.dims:
         return "run"
     raise InputError("RESULT", "not a hipsim run, sweep or rom result")
-
-
-def open_result(path):
-    """A result file (NetCDF, or a sweep's Zarr store) as an xarray Dataset; InputError names a
-    missing or unreadable file."""
-    import xarray as xr
-    path = Path(path)
-    if not path.exists():
-        raise InputError(str(path), "no such result file")
-    try:
-        if path.is_dir():
-            return xr.open_zarr(str(path))
-        return xr.open_dataset(path, engine="netcdf4")
-    except Exception as exc:      # noqa: BLE001 - any unreadable file is refused the same way
-        raise InputError(str(path), f"cannot read the result ({type(exc).__name__})")
 
 
 def _figure(*args, **kwargs):

@@ -159,7 +159,8 @@ def scene_for(config_or_result):
         from pathlib import Path
         path = Path(config_or_result)
         if path.suffix.lower() in (".nc", ".nc4", ".netcdf"):
-            from .plots import open_result, result_kind
+            from .plots import result_kind
+            from .sweep_store import open_result
             stored = open_result(path)
             if result_kind(stored) != "run":
                 raise InputError(str(path), "animate takes a run result (or a config), not a sweep or rom result")

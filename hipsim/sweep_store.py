@@ -196,17 +196,21 @@ def _zarr_to_netcdf(store, path):
                 tmp.unlink()
 
 
-def open_sweep(path):
-    """Open a finished sweep (``.zarr`` store or ``.nc``) lazily as an ``xarray.Dataset``;
-    InputError for a missing, unfinished or unreadable result."""
+def open_result(path):
+    """Open a result lazily as an ``xarray.Dataset``: a NetCDF file (run, rom or sweep) or a
+    sweep's Zarr store. InputError for a missing, unfinished or unreadable result."""
     path = Path(path)
     if not path.exists():
         partial = partial_path(path)
         hint = " (an unfinished sweep is beside it: run the sweep again with --resume)" if partial.exists() else ""
-        raise InputError(str(path), f"no such sweep result{hint}")
+        raise InputError(str(path), f"no such result{hint}")
     try:
         if path.is_dir():
             return xr.open_zarr(str(path))
         return xr.open_dataset(path, engine="netcdf4")
     except Exception as exc:      # noqa: BLE001 - any unreadable file is refused the same way
-        raise InputError(str(path), f"cannot read the sweep result ({type(exc).__name__})")
+        raise InputError(str(path), f"cannot read the result ({type(exc).__name__})")
+
+
+#: a finished sweep result (``.zarr`` or ``.nc``), opened lazily
+open_sweep = open_result
