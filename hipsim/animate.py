@@ -77,11 +77,15 @@ def _headless():
 class _Renderer:
     """The pyvista plotter and the actors that change per frame."""
 
-    def __init__(self, scene, camera, size):
+    def __init__(self, scene, camera, size, plotter=None):
         _headless()
         import pyvista as pv
         self.scene = scene
-        pl = pv.Plotter(off_screen=True, window_size=list(size))
+        if plotter is None:
+            pl = pv.Plotter(off_screen=True, window_size=list(size))
+        else:                                   # the viewer redraws a new hip in its own window
+            pl = plotter
+            pl.clear()
         pl.set_background("white")
         for v, f in scene.context_pelvis:
             pl.add_mesh(_polydata(v, f), color=BONE, smooth_shading=True, opacity=0.35)

@@ -67,6 +67,11 @@ def build_parser():
                       help="camera preset (default joint: close-up of the joint)")
     anim.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT in pixels (default 1280x720)")
     anim.add_argument("--fps", type=int, default=20, help="frames per second (default 20)")
+    viewer = sub.add_parser("view", help="interactive viewer in a local web page (scrub the cycle, change the hip)")
+    viewer.add_argument("source", metavar="CONFIG_OR_RESULT", help="a YAML config or a run result (.nc)")
+    viewer.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1, this machine only)")
+    viewer.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    viewer.add_argument("--camera", default="joint", choices=("joint", "anterior", "lateral"))
     plot = sub.add_parser("plot", help="standard plots of a run, a sweep or rom results")
     plot.add_argument("results", nargs="+", metavar="RESULT", help="result file(s): a run, a sweep, or rom results")
     plot.add_argument("-o", "--output", default="plot.png", help="output image (.png, .pdf, .svg; default plot.png)")
@@ -235,6 +240,14 @@ def cmd_animate(args):
     return 0
 
 
+def cmd_view(args):
+    from .viewer import view
+    if not 0 < args.port < 65536:
+        raise InputError("--port", f"must be 1-65535, got {args.port}")
+    view(args.source, host=args.host, port=args.port, camera=args.camera)
+    return 0
+
+
 def cmd_plot(args):
     from .plots import plot
     print(f"wrote {plot(args.results, args.output, args.variable, args.stat)}")
@@ -290,7 +303,7 @@ def cmd_validate(args):
 
 
 COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "rom": cmd_rom, "plot": cmd_plot,
-            "animate": cmd_animate,
+            "animate": cmd_animate, "view": cmd_view,
             "mesh": cmd_mesh,
             "demo": cmd_demo, "validate": cmd_validate}
 

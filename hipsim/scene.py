@@ -149,22 +149,24 @@ def _generic_pose():
     return model, rot, origin
 
 
-def scene_for(config_or_result):
-    """A Scene from a config (path, dict or Config) or from a run result file (its stored config
-    is re-run; the numbers must match the file's). InputError for anything else."""
+def load_source(config_or_result, with_result=False):
+    """The Config of a config (path, dict or Config) or of a run result file (its stored
+    config); with ``with_result`` also the result Dataset (None for a config). InputError for
+    anything else."""
+    from pathlib import Path
+
     from .config import Config, load_config
-    from .pipeline import run_pipeline
     stored = None
     if isinstance(config_or_result, (str, bytes)) or hasattr(config_or_result, "__fspath__"):
-        from pathlib import Path
         path = Path(config_or_result)
         if path.suffix.lower() in (".nc", ".nc4", ".netcdf"):
+            import yaml
+
             from .plots import result_kind
             from .sweep_store import open_result
             stored = open_result(path)
             if result_kind(stored) != "run":
-                raise InputError(str(path), "animate takes a run result (or a config), not a sweep or rom result")
-            import yaml
+                raise InputError(str(path), "takes a run result (or a config), not a sweep or rom result")
             try:
                 config = load_config(yaml.safe_load(stored.attrs["config"]))
             except (KeyError, yaml.YAMLError):
@@ -172,15 +174,23 @@ def scene_for(config_or_result):
         elif path.suffix.lower() in (".yaml", ".yml"):
             config = load_config(path)
         else:
-            raise InputError(str(path), "animate takes a YAML config or a run result (.nc)")
+            raise InputError(str(path), "expected a YAML config or a run result (.nc)")
     else:
         config = config_or_result if isinstance(config_or_result, Config) else load_config(config_or_result)
+    return (config, stored) if with_result else config
+
+
+def scene_for(config_or_result):
+    """A Scene from a config (path, dict or Config) or from a run result file (its stored config
+    is re-run; the numbers must match the file's). InputError for anything else."""
+    from .config import load_config
+    from .pipeline import result_values, run_pipeline
+    config, stored = load_source(config_or_result, with_result=True)
     tree = config.to_dict()
     tree["cartilage"]["pressure_map"] = True
     config = load_config(tree)
     run = run_pipeline(config)
     if stored is not None:
-        from .pipeline import result_values
         again = result_values(config, run)["hip_contact_force"]
         if again.shape != stored["hip_contact_force"].shape or not np.allclose(again, stored["hip_contact_force"].values,
                                                                                rtol=1e-6, atol=1e-9):

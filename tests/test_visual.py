@@ -85,6 +85,8 @@ def test_animation_frames_size_and_the_contact_colour(fadir_animations):
     assert len(frames[(90, "gif")]) == 21 and frames[(90, "gif")][0].shape == (240, 320, 3)
     assert all(_not_blank(f) for f in frames[(90, "gif")][::5])
     assert not np.array_equal(frames[(90, "gif")][0], frames[(90, "gif")][-1])           # the femur moves
+    corner = frames[(90, "gif")][0][:60, :120]
+    assert (corner.sum(axis=-1) < 150).sum() > 100                                        # the caption's text
     # the alpha-90 cam overlaps the rim at the end of FADIR (red spot / rim); the normal hip never does
     assert _contact_red(frames[(90, "gif")][-1]) > 30
     assert max(_contact_red(f) for f in frames[(42, "gif")]) == 0
