@@ -356,6 +356,37 @@ class ClearanceModel:
         self.sign_cells = _k.build_cell_lists(self.grid_origin, h, self.grid, 1, 2.0 * h,
                                               *self.bvh_all.arrays())
 
+    def to_arrays(self):
+        """Every attribute as a flat name -> array dict (BVHs as ``name.field``, cell lists as
+        ``name.i``), for :mod:`hipsim.disk_cache`; :meth:`from_arrays` rebuilds the model."""
+        out = {}
+        for name, value in vars(self).items():
+            if isinstance(value, BVH):
+                out.update({f"{name}.{f}": getattr(value, f) for f in BVH.__dataclass_fields__})
+            elif isinstance(value, tuple):
+                out.update({f"{name}.{i}": v for i, v in enumerate(value)})
+            else:
+                out[name] = np.asarray(value)
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays):
+        """The model of :meth:`to_arrays`' output (no rebuilding)."""
+        self = cls.__new__(cls)
+        groups = {}
+        for key, value in arrays.items():
+            name, _, part = key.partition(".")
+            if part:
+                groups.setdefault(name, {})[part] = value
+            else:
+                setattr(self, name, value.item() if value.ndim == 0 and value.dtype.kind in "fbi" else value)
+        for name, parts in groups.items():
+            if set(parts) == set(BVH.__dataclass_fields__):
+                setattr(self, name, BVH(**parts))
+            else:
+                setattr(self, name, tuple(parts[str(i)] for i in range(len(parts))))
+        return self
+
     @property
     def n_query_points(self):
         return len(self.query_points)

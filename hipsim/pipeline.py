@@ -72,8 +72,17 @@ def _hip_geometry(morphology_json):
 
 @functools.lru_cache(maxsize=4)
 def _clearance_model(morphology_json):
+    """Built once per morphology and process, and kept on disk between processes
+    (:mod:`hipsim.disk_cache`; keyed by the morphology, its mesh files and the building code)."""
+    from . import disk_cache, impingement, meshio, morphology
+    from ._kernels import clearance
+    from .config import Morphology
     from .impingement import ClearanceModel
-    return ClearanceModel(_hip_geometry(morphology_json))
+    m = Morphology.model_validate_json(morphology_json)
+    files = [f for f in (m.femur_mesh, m.acetabulum_mesh) if f]
+    name = disk_cache.digest(morphology_json, (impingement, clearance, morphology, meshio), files)
+    return disk_cache.cached("clearance", name, lambda: ClearanceModel(_hip_geometry(morphology_json)),
+                             ClearanceModel.to_arrays, ClearanceModel.from_arrays)
 
 
 @functools.lru_cache(maxsize=4)

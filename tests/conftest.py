@@ -34,3 +34,11 @@ def subject01_config():
 def subject01_run(subject01_config):
     from hipsim.pipeline import run_pipeline
     return run_pipeline(subject01_config)
+
+
+def pytest_configure(config):
+    """Tests share one on-disk model cache per user (not the user's own ~/.cache/hipsim), so the
+    xdist workers and the subprocess tests build each hip once."""
+    import os
+    import tempfile
+    os.environ.setdefault("HIPSIM_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"hipsim-test-cache-{os.getuid()}"))
