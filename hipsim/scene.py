@@ -24,6 +24,7 @@ from importlib import resources
 import numpy as np
 
 from .errors import InputError
+from .gait import G
 from .model import POINT_MOVING
 
 #: context bone meshes shipped with the package: file -> body
@@ -99,6 +100,13 @@ def _rim_clearance(geometry, rotations):
     return out
 
 
+def nearest_clock(rim_clock, clock_h):
+    """(n,) index of the rim point whose clock position [h] is nearest each of ``clock_h`` (n,),
+    going round the clock face."""
+    gap = np.abs((np.asarray(rim_clock)[None, :] - np.asarray(clock_h)[:, None] + 6.0) % 12.0 - 6.0)
+    return np.argmin(gap, axis=1)
+
+
 def build_scene(config, run):
     """The :class:`Scene` of a pipeline run (``run``: :class:`hipsim.pipeline.Pipeline` of
     ``config`` with ``cartilage.pressure_map`` on)."""
@@ -120,9 +128,8 @@ def build_scene(config, run):
             context_femur = (1000.0 * scale * v, f)
     muscles = [i for i, n in enumerate(model.muscle_names) if muscle_group(n) in HIP_MUSCLE_GROUPS]
     rim = _rim_clearance(geometry, run.rotations)
-    spot = np.array([int(np.argmin(np.abs(((geometry.rim_clock - h + 6) % 12) - 6))) for h in run.impingement.clock_h])
     layer = pressure_model(config.morphology, config.cartilage).layer
-    bw = config.subject.mass_kg * 9.80665
+    bw = config.subject.mass_kg * G
     return Scene(
         phase=np.asarray(trial.gait_phase), femur_rotation=np.asarray(run.rotations),
         context_pelvis=context_pelvis, context_femur=context_femur,
@@ -132,7 +139,7 @@ def build_scene(config, run):
         activation=np.asarray(run.solution.activation)[:, muscles],
         contact_force_bw=np.asarray(run.contact_force) / bw,
         rim_points=geometry.rim_points, rim_clearance=rim, clearance=np.asarray(run.impingement.clearance_mm),
-        spot=spot, cartilage_faces=layer.face, pressure=run.pressure.pressure_map,
+        spot=nearest_clock(geometry.rim_clock, run.impingement.clock_h), cartilage_faces=layer.face, pressure=run.pressure.pressure_map,
         peak_pressure=np.asarray(run.pressure.peak_mpa),
         title=f"{config.activity.kind}, alpha {config.morphology.alpha_angle_deg:g} deg, "
               f"LCEA {config.morphology.lce_angle_deg:g} deg")
