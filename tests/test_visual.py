@@ -117,3 +117,12 @@ def test_animate_from_a_result_and_bad_inputs(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("error: ") and where in err
     assert not (tmp_path / "bad.gif").exists() and not list(tmp_path.glob(".*.part.*"))
+
+
+def test_the_in_vivo_band_is_the_orthoload_data():
+    from conftest import reference_path
+
+    from hipsim.plots import ORTHOLOAD_WALKING_PEAKS_BW
+    data = np.genfromtxt(reference_path("in_vivo/orthoload_level_walking_peak_hjf.csv"), delimiter=",",
+                         names=True, dtype=None, encoding="utf-8")
+    np.testing.assert_allclose(ORTHOLOAD_WALKING_PEAKS_BW, data["resultant_pctBW"] / 100.0, atol=5e-5)
