@@ -56,25 +56,42 @@ def run_points(base_tree, points):
     (values, template): values maps each variable to an array (n_points, ...) stacked over the
     points; template is the first point's Dataset (variables, labels and attrs of the layout).
     """
-    from .pipeline import STATUS_VARIABLES, flag_attrs, result_coords, result_values, run_attrs, run_pipeline
-    from .variables import create_dataset
+    import numba
     base = load_config(base_tree)
-    stacked, template = {}, None
-    for i, values in enumerate(points):
-        config = point_config(base, values)
-        run = run_pipeline(config)
-        out = result_values(config, run)
-        out["time"] = np.asarray(run.trial.time)
-        out["stride_time"] = np.float64(run.trial.stride_time)
-        if template is None:
-            coords = {k: v for k, v in result_coords(config, run).items() if k != "time"}
-            template = create_dataset({k: v[...] for k, v in out.items()}, coords, "", run_attrs(config, run))
-            for name in STATUS_VARIABLES:
-                template[name].attrs.update(flag_attrs(name))
-            stacked = {k: np.empty((len(points),) + np.shape(v), np.asarray(v).dtype) for k, v in out.items()}
-        for k, v in out.items():
-            stacked[k][i] = v
-    return stacked, template
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)            # one level of parallelism: the sweep's workers, serial kernels
+    try:
+        values, template = [], None
+        for point in points:
+            config = point_config(base, point)
+            out, run = _point_values(config)
+            values.append(out)
+            if template is None:
+                template = _template(out, config, run)
+    finally:
+        numba.set_num_threads(threads)
+    return {k: np.stack([np.asarray(v[k]) for v in values]) for k in values[0]}, template
+
+
+def _point_values(config):
+    """(values, run) of one point: the run's variables plus its ``time`` and ``stride_time``."""
+    from .pipeline import result_values, run_pipeline
+    run = run_pipeline(config)
+    out = result_values(config, run)
+    out["time"] = np.asarray(run.trial.time)
+    out["stride_time"] = np.float64(run.trial.stride_time)
+    return out, run
+
+
+def _template(values, config, run):
+    """The Dataset of one point: the layout (dims, labels, attrs) of every point of the sweep."""
+    from .pipeline import STATUS_VARIABLES, flag_attrs, result_coords, run_attrs
+    from .variables import create_dataset
+    coords = {k: v for k, v in result_coords(config, run).items() if k != "time"}
+    template = create_dataset(values, coords, "", run_attrs(config, run))
+    for name in STATUS_VARIABLES:
+        template[name].attrs.update(flag_attrs(name))
+    return template
 
 
 # ----------------------------------------------------------------------------- executors

@@ -30,6 +30,7 @@ speed.
 import math
 
 import numpy as np
+from numba import prange
 
 from .._numba import njit
 
@@ -321,7 +322,7 @@ def _box_distance(px, py, pz, lo, hi):
     return math.sqrt(d)
 
 
-@njit
+@njit(parallel=True)
 def fill_grid(origin, h, field, hint, rmin, rmax,
               c_bmin, c_bmax, c_left, c_right, c_start, c_count, c_tri,
               a_bmin, a_bmax, a_left, a_right, a_start, a_count, a_tri, a_face, faces,
@@ -330,10 +331,11 @@ def fill_grid(origin, h, field, hint, rmin, rmax,
     triangles, [..., 1] signed distance to the whole surface; ``hint`` (nx, ny, nz) int32 the slot
     of the nearest contact triangle (BVH order), -1 where unused. Nodes outside the spherical shell
     ``rmin <= |x| <= rmax`` (never used by an interpolation) get d_c = sd = 1e9.
-    Each node's search is bounded by its neighbour's value + h (both fields are 1-Lipschitz)."""
+    Each node's search is bounded by its neighbour's value + h (both fields are 1-Lipschitz); the
+    x planes run in parallel (numba threads), each node's value independent of the thread count."""
     nx, ny, nz = field.shape[0], field.shape[1], field.shape[2]
-    stack = np.empty(STACK_SIZE, np.int64)
-    for i in range(nx):
+    for i in prange(nx):                 # planes are independent: each thread fills its own
+        stack = np.empty(STACK_SIZE, np.int64)
         x = origin[0] + i * h
         for j in range(ny):
             y = origin[1] + j * h
