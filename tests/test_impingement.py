@@ -201,3 +201,20 @@ def test_parametric_hip_against_brute_force():
         np.testing.assert_allclose(got.overlap_area_mm2, ref.overlap_area_mm2, atol=1e-6)
         np.testing.assert_allclose(got.clock_h, morphology.clock_position(got.rim_point_pelvis,
                                                                            hip.acetabular_axis))
+
+
+def test_the_distance_field_does_not_depend_on_the_thread_count():
+    import numba
+
+    from hipsim import load_config
+    from hipsim.impingement import ClearanceModel
+    from hipsim.pipeline import _hip_geometry
+    geometry = _hip_geometry(load_config({"morphology": {"alpha_angle_deg": 55.0}}).morphology.model_dump_json())
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        serial = ClearanceModel(geometry)
+    finally:
+        numba.set_num_threads(threads)
+    parallel = ClearanceModel(geometry)
+    assert np.array_equal(serial.grid, parallel.grid) and np.array_equal(serial.grid_hint, parallel.grid_hint)
