@@ -91,15 +91,20 @@ class _Renderer:
             pl.add_mesh(_polydata(v, f), color=BONE, smooth_shading=True, opacity=0.35)
         self.femur_context = pl.add_mesh(_polydata(*scene.context_femur), color=BONE, smooth_shading=True,
                                          opacity=0.35)
-        self.femur = pl.add_mesh(_polydata(scene.femur.vertices, scene.femur.faces), color=BONE,
-                                 smooth_shading=True, opacity=0.55 if camera == "joint" else 1.0)
+        # in the close-up the articular head is nearly clear so the cartilage map shows through
+        from .morphology import FEMUR_REGIONS
+        head = np.asarray(scene.femur.face_region) == FEMUR_REGIONS["head"]
+        close = camera == "joint"
+        self.femur_parts = [pl.add_mesh(_polydata(scene.femur.vertices, scene.femur.faces[part]), color=BONE,
+                                        smooth_shading=True, opacity=opacity)
+                            for part, opacity in ((head, 0.2 if close else 1.0), (~head, 0.6 if close else 1.0))]
         acetabulum = scene.acetabulum
         keep = np.setdiff1d(np.arange(len(acetabulum.faces)), scene.cartilage_faces)
         pl.add_mesh(_polydata(acetabulum.vertices, acetabulum.faces[keep]), color=BONE, smooth_shading=True)
         self.cartilage = _polydata(acetabulum.vertices, acetabulum.faces[scene.cartilage_faces])
         self.cartilage.cell_data["pressure [MPa]"] = scene.pressure[0]
         pmax = max(float(np.nanmax(scene.pressure)), 1e-6)
-        pl.add_mesh(self.cartilage, scalars="pressure [MPa]", cmap="inferno", clim=(0.0, pmax),
+        pl.add_mesh(self.cartilage, scalars="pressure [MPa]", cmap="Blues", clim=(0.0, pmax),
                     scalar_bar_args={"title": "cartilage pressure [MPa]", "position_x": 0.05, "position_y": 0.05,
                                      "color": "black", "width": 0.3})
         from scipy.spatial import cKDTree
@@ -141,7 +146,8 @@ class _Renderer:
     def update(self, i):
         s = self.scene
         R = s.femur_rotation[i]
-        self.femur.user_matrix = _matrix(R)
+        for part in self.femur_parts:
+            part.user_matrix = _matrix(R)
         self.femur_context.user_matrix = _matrix(R)
         self.cartilage.cell_data["pressure [MPa]"] = s.pressure[i]
         self.rim.point_data["rim clearance [mm]"] = s.rim_clearance[i][self.rim_index]
