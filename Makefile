@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-all bench validate clean
+.PHONY: demo test test-all bench validate gallery clean
 
 $(STAMP): pyproject.toml
 	@# off-screen rendering (hipsim animate) needs an EGL library; Debian/Ubuntu get mesa's
@@ -32,6 +32,9 @@ bench: $(STAMP)
 
 validate: $(STAMP)
 	$(BIN)/hipsim validate -o validation-report
+
+gallery: $(STAMP)
+	$(BIN)/python tools/make_gallery.py
 
 clean:
 	rm -rf $(VENV) hipsim-demo validation-report .pytest_cache
