@@ -177,6 +177,12 @@ def _framing(scene, size):
     return centre, 1.05 * radius / np.tan(np.deg2rad(VIEW_ANGLE_DEG) / 2.0) / aspect
 
 
+def check_camera(camera):
+    """InputError unless ``camera`` is one of :data:`CAMERAS`."""
+    if camera not in CAMERAS:
+        raise InputError("--camera", f"unknown preset {camera!r} (known: {', '.join(CAMERAS)})")
+
+
 def check_output(path):
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
@@ -190,8 +196,7 @@ def animate(config_or_result, output, camera="joint", size=DEFAULT_SIZE, fps=20,
     """Write the animation of a config or run result to ``output`` (.mp4 or .gif; MP4 sizes are
     rounded up to multiples of 16 pixels, as H.264 needs); returns the number of frames written."""
     output = check_output(output)
-    if camera not in CAMERAS:
-        raise InputError("--camera", f"unknown preset {camera!r} (known: {', '.join(CAMERAS)})")
+    check_camera(camera)
     if len(size) != 2 or min(size) < 64 or max(size) > 4096:
         raise InputError("--size", f"width and height must be 64-4096 pixels, got {size}")
     if not 1 <= fps <= 120:

@@ -233,8 +233,7 @@ def _size(text):
 
 
 def cmd_animate(args):
-    from .animate import animate, check_output
-    check_output(args.output)
+    from .animate import animate
     n = animate(args.source, args.output, camera=args.camera, size=_size(args.size), fps=args.fps)
     print(f"wrote {args.output} ({n} frames)")
     return 0

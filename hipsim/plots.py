@@ -111,23 +111,10 @@ def plot_run(ds, path):
     return _save(fig, path)
 
 
-def _sweep_output(ds, variable, stat):
-    from .sensitivity import scalar_output
-    if "sample" in ds.dims:
-        return scalar_output(ds, variable, stat)
-    out = ds[variable]
-    if "frame" in out.dims:
-        out = getattr(out, stat)("frame")
-    extra = [d for d in out.dims if d not in ds.attrs["sweep_keys"].split()]
-    if extra:
-        raise InputError("--variable", f"{variable} has dims {', '.join(extra)} beside the swept keys; "
-                                       "pick a per-frame or scalar variable")
-    return out
-
-
 def plot_sweep(ds, path, variable="hip_contact_force_resultant", stat="max"):
     """The sweep's output (``variable`` reduced over the cycle by ``stat``) against its keys."""
-    out = _sweep_output(ds, variable, stat).load()
+    from .sensitivity import scalar_output
+    out = scalar_output(ds, variable, stat).load()
     keys = ds.attrs["sweep_keys"].split()
     units = ds[variable].attrs.get("units", "")
     label = f"{stat} of {variable} [{units}]" if "frame" in ds[variable].dims else f"{variable} [{units}]"
@@ -189,7 +176,5 @@ def plot(paths, output, variable="hip_contact_force_resultant", stat="max"):
         raise InputError("RESULT", "several results can be plotted together only when all are rom results")
     ds = datasets[0]
     if kinds == {"sweep"}:
-        if variable not in ds:
-            raise InputError("--variable", f"{variable!r} is not in the sweep result")
         return plot_sweep(ds, output, variable, stat)
     return plot_run(ds, output)

@@ -87,17 +87,17 @@ def _muscle_polylines(model, muscles, rot, origin, hip_centre):
 
 
 def _rim_clearance(geometry, rotations):
-    """(n, r) distance [mm] from each rim point to the nearest femoral non-articular vertex."""
+    """(n, r) distance [mm] from each rim point to the nearest femoral non-articular vertex (one
+    tree in the femur frame; the rim points are taken into it frame by frame)."""
     from scipy.spatial import cKDTree
 
     from .impingement import FEMUR_NON_ARTICULAR
     femur = geometry.femur
     faces = femur.faces[np.isin(femur.face_region, FEMUR_NON_ARTICULAR)]
     vertices = femur.vertices[np.unique(faces)]
-    out = np.empty((len(rotations), len(geometry.rim_points)))
-    for i, R in enumerate(rotations):
-        out[i] = cKDTree(vertices @ R.T).query(geometry.rim_points)[0]
-    return out
+    tree = cKDTree(vertices)
+    rim_in_femur = np.einsum("fji,rj->fri", np.asarray(rotations), geometry.rim_points)   # R^T p
+    return tree.query(rim_in_femur.reshape(-1, 3))[0].reshape(rim_in_femur.shape[:2])
 
 
 def nearest_clock(rim_clock, clock_h):

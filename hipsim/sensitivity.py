@@ -60,7 +60,8 @@ def bootstrap_indices(y_a, y_b, y_ab, n_bootstrap=500, seed=0):
 
 def scalar_output(ds, variable, stat="max", select=None):
     """One number per sweep point: ``ds[variable]`` at the ``select`` labels (dim -> label),
-    reduced over the cycle's frames by ``stat``. InputError names what does not fit."""
+    reduced over the cycle's frames by ``stat``; dims left: the sweep's point dims (``sample``
+    or the swept keys of a grid). InputError names what does not fit."""
     if variable not in ds.data_vars:
         raise InputError("--variable", f"{variable!r} is not in the sweep result")
     out = ds[variable]
@@ -75,7 +76,8 @@ def scalar_output(ds, variable, stat="max", select=None):
         if stat not in STATS:
             raise InputError("--stat", f"must be one of {', '.join(STATS)}, got {stat!r}")
         out = getattr(out, stat)("frame")
-    extra = [dim for dim in out.dims if dim != "sample"]
+    point_dims = {"sample", *ds.attrs.get("sweep_keys", "").split()}
+    extra = [dim for dim in out.dims if dim not in point_dims]
     if extra:
         raise InputError("--select", f"{variable} still has dims {', '.join(extra)}; pick one label of each "
                                      f"with --select DIM=LABEL")

@@ -70,6 +70,7 @@ class SweepStore:
         self.design, self.chunk_shape = design, tuple(chunk_shape)
         self.config_yaml, self.sweep_attrs = config_yaml, dict(sweep_attrs)
         self.group = None            # the open zarr group once the store exists
+        self._arrays = {}            # its arrays by name, opened once
         self._coords = None          # the store's label coordinates, read once
         self.created_here = False
 
@@ -139,9 +140,14 @@ class SweepStore:
     def write(self, chunk, values):
         """Write one chunk's arrays (name -> (n_points_in_chunk, ...)) and then mark it done."""
         for name, array in values.items():
-            target = self.group[name]
+            target = self._array(name)
             target[chunk.region] = np.asarray(array).reshape(chunk.shape + target.shape[len(chunk.shape):])
-        self.group[DONE][chunk.region] = 1
+        self._array(DONE)[chunk.region] = 1
+
+    def _array(self, name):
+        if name not in self._arrays:
+            self._arrays[name] = self.group[name]
+        return self._arrays[name]
 
     # ------------------------------------------------------------------ finish
     def finish(self):
@@ -158,7 +164,7 @@ class SweepStore:
         ds.close()
         del self.group[DONE]
         zarr.consolidate_metadata(str(self.path), zarr_format=2)
-        self.group = None
+        self.group, self._arrays = None, {}
         if self.output.suffix.lower() in NETCDF_SUFFIXES:
             _zarr_to_netcdf(self.path, self.output)
             shutil.rmtree(self.path)

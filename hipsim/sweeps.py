@@ -16,6 +16,7 @@ axis with num < 1, invalid sample counts and out-of-range values are refused wit
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 import tempfile
@@ -187,7 +188,7 @@ class _LocalPool:
 
 def _dask_submitter(client):
     from distributed import wait
-    counter = iter(range(1 << 62))
+    counter = itertools.count()
     token = os.urandom(4).hex()
 
     def submit(fn, *args):
@@ -210,7 +211,7 @@ def _n_dask_workers(client):
 
 # ----------------------------------------------------------------------------- the sweep
 def prepare(config):
-    """(config, design, chunks) of a sweep config, every point checked; nothing run yet."""
+    """(config, design, chunk shape, chunks) of a sweep config, every point checked; nothing run yet."""
     if not isinstance(config, Config):
         config = load_config(config)
     d = design(config.sweep)
@@ -218,7 +219,8 @@ def prepare(config):
         raise InputError("cartilage.pressure_map", "per-element maps cannot be stacked over a morphology "
                                                    "sweep (the elements change); sweep without it")
     check_points(config, d)
-    return config, d, chunks(d)
+    shape = chunk_shape(d)
+    return config, d, shape, chunks(d, shape)
 
 
 def sweep(config, client=None, workers=None, output=None, resume=False, progress=None):
@@ -238,18 +240,23 @@ def sweep(config, client=None, workers=None, output=None, resume=False, progress
     -------
     xarray.Dataset: in memory without ``output``; opened lazily from ``output`` otherwise.
     """
-    config, d, todo = prepare(config)
+    prepared = prepare(config)
     if output is None:
         with tempfile.TemporaryDirectory(prefix="hipsim-sweep-") as tmp:
-            ds = sweep(config, client, workers, Path(tmp) / "sweep.zarr", False, progress)
-            return ds.load()
-    output = check_output(output)
+            with _run(prepared, client, workers, Path(tmp) / "sweep.zarr", False, progress) as ds:
+                return ds.load()
+    return _run(prepared, client, workers, check_output(output), resume, progress)
+
+
+def _run(prepared, client, workers, output, resume, progress):
+    """The sweep of :func:`prepare`'s output into ``output``; returns the store opened lazily."""
+    config, d, shape, todo = prepared
     if resume and _already_finished(output, config):
         return open_sweep(output)
     base_tree = config.to_dict()
     base_tree.pop("sweep")
     attrs = {"sweep_design": d.design, "sweep_points": d.n_points, "sweep_keys": " ".join(d.keys)}
-    store = SweepStore(output, d, chunk_shape(d), config.to_yaml(), attrs)
+    store = SweepStore(output, d, shape, config.to_yaml(), attrs)
     resumed = store.open(resume)
     done = store.done_chunks(todo)
     tasks = [(c, (base_tree, [d.points[i] for i in c.points])) for c in todo if c.index not in done]

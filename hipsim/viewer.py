@@ -21,15 +21,14 @@ class Viewer:
 
     Parameters
     ----------
-    config : Config of the motion and the starting hip (``cartilage.pressure_map`` is set)
+    config : Config of the motion and the starting hip
     camera : a preset of :data:`hipsim.animate.CAMERAS`
     size : (width, height) of the rendered view [px]
     """
 
     def __init__(self, config, camera="joint", size=(960, 720)):
-        from .animate import CAMERAS, _Renderer
-        if camera not in CAMERAS:
-            raise InputError("--camera", f"unknown preset {camera!r} (known: {', '.join(CAMERAS)})")
+        from .animate import _Renderer, check_camera
+        check_camera(camera)
         self.config, self.camera, self.size = config, camera, tuple(size)
         self.frame = 0
         self.renderer = _Renderer(self._scene(config), camera, self.size)
@@ -127,12 +126,8 @@ def build_app(viewer, server_name="hipsim-view"):
 
 def view(config_or_result, host="127.0.0.1", port=8080, camera="joint", open_browser=False):
     """Serve the viewer until interrupted."""
-    from .config import load_config
     from .scene import load_source
-    config = load_source(config_or_result)
-    tree = config.to_dict()
-    tree["cartilage"]["pressure_map"] = True
-    viewer = Viewer(load_config(tree), camera)
+    viewer = Viewer(load_source(config_or_result), camera)
     server = build_app(viewer)
     print(f"hipsim view: http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     server.start(host=host, port=port, open_browser=open_browser, show_connection_info=False)
