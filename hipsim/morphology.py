@@ -49,15 +49,24 @@ Sources
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass, field
-from typing import Any, Dict
 
 import numpy as np
 
 from .errors import InputError
+from .measure import ALPHA_TOLERANCE_FRACTION, fit_head_radius, measure_alpha_angle, measure_lcea  # noqa: F401
+from .mesh import (_X, _Y, _Z, ACETABULUM_REGIONS, FEMUR_REGIONS, HipGeometry, Mesh, _unit,  # noqa: F401
+                   bisect_boundary, clock_direction, clock_position, edge_check, euler_characteristic,
+                   hip_rotation, is_watertight, plane_section)
+from .mesh import ray_hits_2d as _ray_hits_2d  # noqa: F401
 
-FEMUR_REGIONS = {"head": 0, "head_neck_junction": 1, "neck": 2, "trochanter": 3, "shaft": 4}
-ACETABULUM_REGIONS = {"lunate": 0, "fossa": 1, "rim": 2, "outer": 3, "labrum": 4}
+_clock_direction = clock_direction
+
+
+def _plane_section(mesh, origin, normal, faces_mask=None):
+    """Segments (k, 2, 3) where the plane through origin with normal cuts the mesh."""
+    return plane_section(mesh.vertices, mesh.faces if faces_mask is None else mesh.faces[faces_mask],
+                         origin, normal)
+
 
 # --- documented model constants (all lengths relative to the head radius R unless noted) ----
 #: joint space between head and socket [mm]: two cartilage layers of ~2 mm (config default
@@ -92,162 +101,10 @@ CAM_HALF_WIDTH_H = 2.5        # half-width of the cam's extent around the clock 
 CAM_CURVATURE = 8.0           # outward growth of the cam contour / R [1/rad^2]
 CAM_MAX_RATIO = 0.15          # cam bump height / R for an onset 85 deg from the neck axis ...
 CAM_MIN_RATIO = 0.075         # ... growing linearly from 40 deg, at least this / R (1.8 mm)
-#: alpha-angle departure tolerance: the contour "leaves the head's circle" once it is more than
-#: 5 % of the head radius away from it (~1.2 mm for a 24 mm head; computational alpha-angle
-#: studies use 1 mm-scale thresholds on CT/MR contours).
-ALPHA_TOLERANCE_FRACTION = 0.05
 
-_X = np.array([1.0, 0.0, 0.0])
-_Y = np.array([0.0, 1.0, 0.0])
-_Z = np.array([0.0, 0.0, 1.0])
-
-
-@dataclass(frozen=True)
-class Mesh:
-    """A closed triangle mesh with face regions.
-
-    Attributes
-    ----------
-    vertices : (n, 3) float64 [mm]
-    faces : (m, 3) int64, counter-clockwise seen from outside (outward normals)
-    face_region : (m,) int8, see :data:`FEMUR_REGIONS` / :data:`ACETABULUM_REGIONS`
-    name : str, ``'femur'`` or ``'acetabulum'``
-    """
-    vertices: np.ndarray
-    faces: np.ndarray
-    face_region: np.ndarray
-    name: str
-
-    @property
-    def n_faces(self):
-        return int(len(self.faces))
-
-    def volume(self):
-        """Enclosed volume [mm3] (positive for outward normals)."""
-        v = self.vertices[self.faces]
-        return float(np.einsum("ij,ij->i", v[:, 0], np.cross(v[:, 1], v[:, 2])).sum() / 6.0)
-
-    def region_mask(self, *names):
-        """(m,) bool: faces in any of the named regions."""
-        table = FEMUR_REGIONS if self.name == "femur" else ACETABULUM_REGIONS
-        return np.isin(self.face_region, [table[n] for n in names])
-
-
-@dataclass(frozen=True)
-class HipGeometry:
-    """Femur and acetabulum of one hip with the axes the impingement code needs.
-
-    Attributes
-    ----------
-    femur : Mesh, femur frame [mm], origin at the head centre
-    acetabulum : Mesh, pelvis frame [mm], origin at the hip joint centre
-    head_radius_mm : float
-    neck_axis : (3,) unit, femur frame, from the head centre toward the neck base (distally
-        along the neck, i.e. pointing laterally and inferiorly)
-    acetabular_axis : (3,) unit, pelvis frame, from the centre out of the socket opening
-    rim_points : (k, 3) ordered closed rim polyline (first point not repeated), pelvis frame [mm]:
-        the crest of the bony rim lip (the labrum's free edge when the labrum is enabled); for a
-        patient acetabulum the first bone met by rays swept from the axis outward
-    rim_clock : (k,) clock position of each rim point [h]
-    info : dict of the solved generator parameters (cam size, rim cover offsets, ...)
-    """
-    femur: Mesh
-    acetabulum: Mesh
-    head_radius_mm: float
-    neck_axis: np.ndarray
-    acetabular_axis: np.ndarray
-    rim_points: np.ndarray
-    rim_clock: np.ndarray
-    info: Dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 # ----------------------------------------------------------------------------- frames
-def _unit(v):
-    v = np.asarray(v, dtype=float)
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
-def hip_rotation(angles_deg):
-    """Rotation matrices of the femur in the pelvis, OpenSim ``hip_r`` convention.
-
-    ``R = Rz(flexion) @ Rx(adduction) @ Ry(internal_rotation)``; ``p_pelvis = R @ p_femur``.
-
-    Parameters
-    ----------
-    angles_deg : (n, 3) or (3,) float [deg], columns flexion, adduction, internal rotation
-
-    Returns
-    -------
-    (n, 3, 3) float64
-    """
-    a = np.radians(np.atleast_2d(np.asarray(angles_deg, dtype=float)))
-    if a.shape[-1] != 3:
-        raise ValueError("angles_deg must have 3 columns (flexion, adduction, internal_rotation)")
-    cf, sf = np.cos(a[:, 0]), np.sin(a[:, 0])
-    ca, sa = np.cos(a[:, 1]), np.sin(a[:, 1])
-    cr, sr = np.cos(a[:, 2]), np.sin(a[:, 2])
-    n = len(a)
-    one, zero = np.ones(n), np.zeros(n)
-    rz = np.stack([np.stack([cf, -sf, zero], -1), np.stack([sf, cf, zero], -1),
-                   np.stack([zero, zero, one], -1)], -2)
-    rx = np.stack([np.stack([one, zero, zero], -1), np.stack([zero, ca, -sa], -1),
-                   np.stack([zero, sa, ca], -1)], -2)
-    ry = np.stack([np.stack([cr, zero, sr], -1), np.stack([zero, one, zero], -1),
-                   np.stack([-sr, zero, cr], -1)], -2)
-    return np.ascontiguousarray(rz @ rx @ ry)
-
-
-def clock_position(points, axis):
-    """Clock-face position [h] of points around an axis (right hip, seen from lateral).
-
-    12 superior, 3 anterior, 6 inferior, 9 posterior:
-    ``h = atan2(u . anterior', u . superior') / (2 pi) * 12 mod 12`` with u the points projected
-    on the plane perpendicular to ``axis`` and anterior'/superior' the x / y axes projected on it.
-
-    Parameters
-    ----------
-    points : (n, 3) float [mm], relative to the centre (origin)
-    axis : (3,) float, the acetabular axis (pelvis frame) or the neck axis (femur frame)
-
-    Returns
-    -------
-    (n,) float [h] in [0, 12)
-    """
-    p = np.atleast_2d(np.asarray(points, dtype=float))
-    a = _unit(axis)
-    sup = _unit(_Y - (_Y @ a) * a)
-    ant = _unit(_X - (_X @ a) * a)
-    u = p - np.outer(p @ a, a)
-    h = np.arctan2(u @ ant, u @ sup) / (2 * np.pi) * 12.0
-    return np.mod(h, 12.0)
-
-
-def _clock_direction(clock, axis):
-    """Unit direction perpendicular to ``axis`` whose :func:`clock_position` is ``clock``."""
-    a = _unit(axis)
-    e1 = _unit(_Y - (_Y @ a) * a)
-    e2 = np.cross(a, e1)
-    if e2 @ _X < 0:
-        e2 = -e2
-    phi = np.linspace(0, 2 * np.pi, 3601)
-    dirs = np.outer(np.cos(phi), e1) + np.outer(np.sin(phi), e2)
-    d = np.angle(np.exp(1j * (clock_position(dirs, a) - clock) * np.pi / 6))
-    i = int(np.argmin(np.abs(d)))
-    lo, hi = phi[max(i - 2, 0)], phi[min(i + 2, len(phi) - 1)]
-    for _ in range(40):  # bisection on the wrapped clock difference (monotone locally)
-        mid = 0.5 * (lo + hi)
-        dm = np.angle(np.exp(1j * (clock_position(np.cos(mid) * e1 + np.sin(mid) * e2, a)[0]
-                                   - clock) * np.pi / 6))
-        dl = np.angle(np.exp(1j * (clock_position(np.cos(lo) * e1 + np.sin(lo) * e2, a)[0]
-                                   - clock) * np.pi / 6))
-        if np.sign(dm) == np.sign(dl):
-            lo = mid
-        else:
-            hi = mid
-    mid = 0.5 * (lo + hi)
-    return np.cos(mid) * e1 + np.sin(mid) * e2
-
-
 def neck_axis(neck_shaft_angle_deg, femoral_version_deg):
     """Unit neck axis in the femur frame, from the head centre toward the neck base.
 
@@ -300,31 +157,6 @@ def _orient_outward(verts, faces):
     v = verts[faces]
     vol = np.einsum("ij,ij->i", v[:, 0], np.cross(v[:, 1], v[:, 2])).sum()
     return faces[:, ::-1].copy() if vol < 0 else faces
-
-
-def edge_check(faces):
-    """(closed, manifold, oriented) for a triangle list: every edge in exactly two faces,
-    traversed once in each direction."""
-    f = np.asarray(faces)
-    e = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
-    und = np.sort(e, axis=1)
-    _, cnt = np.unique(und, axis=0, return_counts=True)
-    manifold = bool(np.all(cnt == 2))
-    _, dcnt = np.unique(e, axis=0, return_counts=True)
-    oriented = bool(np.all(dcnt == 1))
-    return manifold, manifold, oriented and manifold
-
-
-def is_watertight(mesh):
-    """True when every edge is shared by exactly two faces with opposite orientation."""
-    return edge_check(mesh.faces)[2]
-
-
-def euler_characteristic(mesh):
-    f = mesh.faces
-    e = np.unique(np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1), axis=0)
-    nv = len(np.unique(f))
-    return int(nv - len(e) + len(f))
 
 
 def _hermite(t, p0, p1, m0, m1, L):
@@ -631,156 +463,11 @@ class _AcetabulumBuilder:
 
 
 # ----------------------------------------------------------------------------- measurement
-def _plane_section(mesh, origin, normal, faces_mask=None):
-    """Segments (k, 2, 3) where the plane through origin with normal cuts the mesh."""
-    v = mesh.vertices - origin
-    f = mesh.faces if faces_mask is None else mesh.faces[faces_mask]
-    d = v @ normal
-    d = np.where(np.abs(d) < 1e-9, 1e-9, d)   # vertices on the plane count as in front of it
-    df = d[f]
-    cut = (df.min(1) < 0) & (df.max(1) > 0)
-    f, df = f[cut], df[cut]
-    pts = np.zeros((len(f), 2, 3))
-    cnt = np.zeros(len(f), int)
-    for i, j in ((0, 1), (1, 2), (2, 0)):
-        di, dj = df[:, i], df[:, j]
-        m = (di < 0) != (dj < 0)
-        t = di[m] / (di[m] - dj[m])
-        p = v[f[m, i]] + t[:, None] * (v[f[m, j]] - v[f[m, i]])
-        rows = np.nonzero(m)[0]
-        pts[rows, np.minimum(cnt[rows], 1)] = p
-        cnt[rows] += 1
-    return pts[cnt == 2]
-
-
-def _ray_hits_2d(seg2d, angles):
-    """Distances (n_angle, k) from the origin along rays at ``angles`` to 2-D segments (inf if none)."""
-    dx, dy = np.cos(angles)[:, None], np.sin(angles)[:, None]
-    p, q = seg2d[:, 0], seg2d[:, 1]
-    ex, ey = (q - p)[:, 0][None], (q - p)[:, 1][None]
-    px, py = p[:, 0][None], p[:, 1][None]
-    den = dx * ey - dy * ex
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = (px * ey - py * ex) / den          # along the ray
-        s = (px * dy - py * dx) / den          # along the segment
-    ok = (np.abs(den) > 1e-12) & (t > 1e-9) & (s >= -1e-9) & (s <= 1 + 1e-9)
-    return np.where(ok, t, np.inf)
-
-
-def fit_head_radius(mesh, head_center, neck_axis_):
-    """Head radius [mm]: median distance from the centre of the vertices more than 130 deg from
-    the neck axis (the proximal dome of the head, away from any cam)."""
-    v = mesh.vertices - head_center
-    d = np.linalg.norm(v, axis=1)
-    cosb = (v @ _unit(neck_axis_)) / np.maximum(d, 1e-12)
-    sel = cosb < np.cos(np.radians(130))
-    if sel.sum() < 5:
-        raise InputError(mesh.name, "no head surface found around the given head centre")
-    return float(np.median(d[sel]))
-
-
-def measure_alpha_angle(femur_mesh, head_center, neck_axis, clock, head_radius=None,
-                        tolerance_mm=None, step_deg=0.25):
-    """Alpha angle [deg] in the radial plane at a clock position around the neck axis.
-
-    Nötzli 2002: in the plane containing the neck axis, the angle at the head centre between the
-    neck axis and the point where the bone contour first leaves the head's circle. The contour
-    is followed from the head's dome (180 deg from the neck axis) toward the neck by rays from the
-    centre; the departure is the first ray whose nearest hit is more than ``tolerance_mm`` off the
-    circle (either side), refined by bisection.
-
-    Parameters
-    ----------
-    femur_mesh : Mesh [mm]
-    head_center : (3,) [mm]
-    neck_axis : (3,) unit-ish, from the head centre toward the neck base
-    clock : float [h], see :func:`clock_position` (3 = anterior on a right hip)
-    head_radius : float [mm], default fitted on the dome (:func:`fit_head_radius`)
-    tolerance_mm : float [mm], default ALPHA_TOLERANCE_FRACTION * radius (5 %)
-
-    Returns
-    -------
-    float [deg]
-    """
-    c = np.asarray(head_center, float)
-    n = _unit(neck_axis)
-    R = fit_head_radius(femur_mesh, c, n) if head_radius is None else float(head_radius)
-    tol = ALPHA_TOLERANCE_FRACTION * R if tolerance_mm is None else float(tolerance_mm)
-    u = _clock_direction(clock, n)
-    normal = np.cross(n, u)
-    segs = _plane_section(femur_mesh, c, normal)
-    seg2d = np.stack([segs @ n, segs @ u], axis=-1)
-    seg2d = seg2d[(seg2d[..., 1] > 0).any(axis=1)]   # rays only reach the clock side (u > 0)
-
-    def off(beta_deg):
-        t = _ray_hits_2d(seg2d, np.radians(np.atleast_1d(beta_deg)))
-        d = t.min(axis=1)
-        return np.abs(d - R) > tol
-
-    betas = np.arange(175.0, 0.0, -step_deg)
-    bad = off(betas)
-    if not bad.any():
-        return 0.0
-    i = int(np.argmax(bad))
-    if i == 0:
-        raise InputError(femur_mesh.name, "the head dome is not on a sphere about the given centre")
-    lo, hi = bisect_boundary(lambda b: off(b)[0], betas[i], betas[i - 1])  # lo departs
-    return float(0.5 * (lo + hi))
-
-
-def measure_lcea(acetabulum_mesh, head_center, ignore_regions=(ACETABULUM_REGIONS["labrum"],),
-                 max_distance_mm=None, step_deg=0.25):
-    """Lateral centre-edge angle [deg] (Wiberg) in the frontal plane through the head centre.
-
-    In the pelvis frame's frontal plane (x = x_centre), rays from the centre at angle beta from
-    the superior axis (positive laterally) are cast at the bone section; the lateral edge of the
-    acetabular roof is where the rays stop hitting bone going laterally from the vertical.
-    Negative when the roof does not reach the vertical. Faces in ``ignore_regions`` (the labrum,
-    soft tissue) are not bone.
-
-    Parameters
-    ----------
-    acetabulum_mesh : Mesh, pelvis frame [mm]
-    head_center : (3,) [mm]
-    max_distance_mm : hits further than this from the centre are ignored (default: 4 x the
-        socket's median radius of the nearest hits above the head, i.e. the local pelvis)
-
-    Returns
-    -------
-    float [deg]
-    """
-    c = np.asarray(head_center, float)
-    mask = ~np.isin(acetabulum_mesh.face_region, list(ignore_regions))
-    segs = _plane_section(acetabulum_mesh, c, _X, mask)
-    seg2d = np.stack([segs[..., 1], segs[..., 2]], axis=-1)   # (superior, lateral)
-    dmax = max_distance_mm
-
-    def hit(beta_deg):
-        t = _ray_hits_2d(seg2d, np.radians(np.atleast_1d(beta_deg))).min(axis=1)
-        return t < (np.inf if dmax is None else dmax)
-
-    if dmax is None:
-        t0 = _ray_hits_2d(seg2d, np.radians(np.array([0.0]))).min()
-        dmax = 4.0 * t0 if np.isfinite(t0) else np.inf
-    if hit(0.0)[0]:
-        betas = np.arange(0.0, 90.0 + step_deg, step_deg)
-        h = hit(betas)
-        if h.all():
-            return 90.0
-        i = int(np.argmax(~h))
-        lo, hi = betas[i - 1], betas[i]    # lo hits
-    else:
-        betas = np.arange(0.0, -90.0 - step_deg, -step_deg)
-        h = hit(betas)
-        if not h.any():
-            raise InputError(acetabulum_mesh.name, "no acetabular roof above the head centre")
-        i = int(np.argmax(h))
-        lo, hi = betas[i], betas[i - 1]
-    lo, hi = bisect_boundary(lambda b: hit(b)[0], lo, hi)
-    return float(0.5 * (lo + hi))
-
-
 # ----------------------------------------------------------------------------- build
+#: the parametric hip's shape where the morphology leaves a key null (a normal hip: Nötzli 2002,
+#: Tannast 2015, the CT series of the validation targets, Gilligan 2013, Jamali 2013)
+PARAMETRIC_DEFAULTS = {"alpha_angle_deg": 42.0, "lce_angle_deg": 30.0, "acetabular_version_deg": 19.0,
+                       "femoral_version_deg": 12.0, "neck_shaft_angle_deg": 127.0, "head_radius_mm": 24.0}
 _KEYS = ("alpha_angle_deg", "cam_clock", "lce_angle_deg", "acetabular_version_deg",
          "femoral_version_deg", "neck_shaft_angle_deg", "head_radius_mm", "femur_mesh",
          "acetabulum_mesh")
@@ -801,19 +488,11 @@ def _params(morphology):
             raise InputError("morphology", str(exc)) from None
     elif morphology is None:
         morphology = Morphology()
-    return {k: getattr(morphology, k) for k in _KEYS}
-
-
-def bisect_boundary(holds, lo, hi, tol=1e-9):
-    """Narrow [lo, hi] around the boundary of a predicate that holds at ``lo`` and not at
-    ``hi`` (either order of the numbers) until ``|hi - lo| <= tol``; returns (lo, hi)."""
-    while abs(hi - lo) > tol:
-        mid = 0.5 * (lo + hi)
-        if holds(mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo, hi
+    params = {k: getattr(morphology, k) for k in _KEYS}
+    for key, value in PARAMETRIC_DEFAULTS.items():
+        if params[key] is None:
+            params[key] = value
+    return params
 
 
 def _bisect(f, lo, hi, target, key, what, tol=0.01, iters=50):
