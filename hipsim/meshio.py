@@ -467,7 +467,8 @@ def fit_head_sphere(mesh, kind, seed=0):
     return c, r, inliers(c, r)
 
 
-def _check_closed(mesh, path):
+def check_closed(mesh, path):
+    """InputError naming ``path`` unless the mesh is watertight and consistently oriented."""
     closed, manifold, oriented = edge_check(mesh.faces)
     if not closed:
         raise InputError(path, "the mesh is not watertight (some edges are not shared by exactly "
@@ -576,7 +577,7 @@ def load_patient_mesh(path, kind):
     if kind not in ("femur", "acetabulum"):
         raise ValueError("kind must be 'femur' or 'acetabulum'")
     mesh = read_mesh(path, name=kind)
-    _check_closed(mesh, path)
+    check_closed(mesh, path)
     try:
         c, r, _ = fit_head_sphere(mesh, kind)
     except InputError as exc:
