@@ -1,33 +1,36 @@
-"""Femur-against-acetabulum clearance queries (numba).
+"""Femur-against-pelvis clearance queries (numba): bounding-volume trees on both bones.
 
-Arrays in, arrays out; these kernels never raise and never read module globals.
+Arrays in, arrays out; these kernels never raise and never read module globals. Arguments come
+in named bundles (:class:`BVH`, :class:`Pelvis`, :class:`Femur`), NamedTuples of arrays.
 
 Geometry of one query (see :mod:`hipsim.impingement` for the public definitions):
 
-* the query points ``q`` are the femur's non-articular vertices (femur frame), grouped in
-  spatial clusters, each with a bounding sphere (centre, radius);
+* the query points ``q`` are the femur's non-articular vertices (femur frame), stored in the
+  order of a sphere tree over them (each node: centre, radius, its points' largest incident edge);
 * a pose is a rotation ``R`` about the hip centre (the origin of both frames): ``p = R q``;
-* ``f(p) = s(p) * d_c(p)``: ``d_c`` is the exact Euclidean distance from ``p`` to the
-  acetabulum's contact triangles (rim, outer, labrum) and ``s`` = -1 inside the closed
-  acetabulum solid, +1 outside.
+* ``f(p) = s(p) * d_c(p)``: ``d_c`` is the exact Euclidean distance from ``p`` to the pelvis's
+  contact triangles and ``s`` = -1 inside the closed pelvis solid, +1 outside.
 
-Acceleration: a regular grid holding, at its nodes, the exact ``d_c``, the exact signed
-distance ``sd`` to the whole acetabulum surface and the nearest contact triangle. Both
-distances are 1-Lipschitz, so a trilinear interpolation is within ``e = h sqrt(sum_k t_k (1 -
-t_k)) <= sqrt(3)/2 h`` of the true value anywhere in a cell (the error of a weighted mean of
-corner values is at most the weighted mean distance to the corners), and within ``e + r``
-anywhere in a sphere of radius ``r`` about the interpolated point; and since ``|x|^2 - d(x)^2``
-is convex for the distance to any set, ``d(p)^2 >= interp(d^2)(p) - e^2``, a lower bound that is
-tight away from the surface. The nearest node's nearest triangle gives an attained distance, an
-upper bound. These bounds cull clusters and points; the few candidates that can still hold the
-minimum are evaluated exactly (per-cell candidate triangle lists near the surface, else a
-bounding volume hierarchy; exact point-triangle distance, Ericson 2004, Real-Time Collision
-Detection 5.1.5), the sign from the angle-weighted pseudo-normal of the nearest feature of the
-whole surface (Baerentzen & Aanaes 2005, doi:10.1109/TVCG.2005.49). So the result is exact (to
-rounding, or within a requested tolerance) whatever the grid spacing; the grid only sets the
-speed.
+Per pose:
+
+1. the least ``d_c`` over every query point, by branch and bound over pairs of (femur sphere,
+   contact-triangle box), nearer pairs first, from the previous pose's closest point as the first
+   bound (exact point-triangle distances, Ericson 2004, Real-Time Collision Detection 5.1.5);
+2. the points inside the solid: a point inside lies on a part of the femur surface that crosses
+   the pelvis surface, so each inside region holds a vertex within one incident edge of that
+   surface. Those candidates (pairs of sphere and any-triangle box nearer than the sphere's
+   largest edge) get the exact signed distance: the nearest feature of the whole surface and the
+   sign of its angle-weighted pseudo-normal (Baerentzen & Aanaes 2005,
+   doi:10.1109/TVCG.2005.49). Inside ones seed a flood over the femur's mesh edges that collects
+   the whole region;
+3. the clearance is the least ``d_c`` when no point is inside, else minus the largest ``d_c`` of
+   an inside point; the overlap area is the inside points' area lumps.
+
+Moving a bone changes only the box and sphere bounds (:func:`refit_bvh`, :func:`refit_spheres`),
+not the trees' structure.
 """
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import prange
@@ -37,6 +40,66 @@ from .._numba import njit
 # feature of a triangle holding the closest point (Ericson's Voronoi regions)
 FEAT_FACE, FEAT_A, FEAT_B, FEAT_C, FEAT_AB, FEAT_BC, FEAT_CA = 0, 1, 2, 3, 4, 5, 6
 STACK_SIZE = 128
+PAIR_STACK = 1024
+
+
+class BVH(NamedTuple):
+    """Axis-aligned box tree over triangles: node boxes ``bmin``/``bmax`` (N, 3), children
+    ``left``/``right`` (N,) (-1 at leaves), leaf slot range ``start``/``count`` (N,) (``count > 0``
+    marks a leaf), triangle corners by slot ``tri`` (M, 3, 3), face index of each slot ``face``
+    (M,). Children always have larger indices than their parent."""
+    bmin: np.ndarray
+    bmax: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+    tri: np.ndarray
+    face: np.ndarray
+
+
+class Pelvis(NamedTuple):
+    """The pelvis of a query: ``contact`` and ``every`` (all faces) BVHs, ``vertices`` (V, 3),
+    ``faces`` (F, 3), ``twins`` (F, 3) the face across each edge (ab, bc, ca), each vertex's
+    faces as CSR ``vertex_faces_start`` (V + 1,) / ``vertex_faces`` (3F,) (face * 3 + corner), for
+    the pseudo-normals computed where a sign is needed (:func:`feature_sign_of`); ``radius`` (2,)
+    [mm]: the least and largest distance of the solid from the hip centre (a point nearer or
+    farther is outside in every pose)."""
+    contact: BVH
+    every: BVH
+    vertices: np.ndarray
+    faces: np.ndarray
+    twins: np.ndarray
+    vertex_faces_start: np.ndarray
+    vertex_faces: np.ndarray
+    radius: np.ndarray
+
+
+class Femur(NamedTuple):
+    """The femur of a query. Sphere tree over the query points: ``centre`` (N, 3), ``radius`` (N,),
+    ``left``/``right``/``start``/``count`` as in :class:`BVH`, ``edge`` (N,) the largest incident
+    edge of a node's points; the points in tree order: ``points`` (n, 3), ``weight`` (n,) area
+    lumps [mm2], ``point_edge`` (n,) largest incident edge [mm], ``vertex`` (n,) femur vertex of
+    each, ``active`` (n,) whether it is a query point of this shape (a tree may hold more points
+    than the shape's non-articular ones, so a new shape only refits it); the whole mesh for the
+    flood: ``vertices`` (V, 3), ``adj_start`` (V + 1,), ``adj`` (2E,) neighbours, ``query`` (V,)
+    tree index of each vertex or -1."""
+    centre: np.ndarray
+    radius: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+    edge: np.ndarray
+    points: np.ndarray
+    weight: np.ndarray
+    point_edge: np.ndarray
+    vertex: np.ndarray
+    active: np.ndarray
+    vertices: np.ndarray
+    adj_start: np.ndarray
+    adj: np.ndarray
+    query: np.ndarray
 
 
 @njit
@@ -201,627 +264,539 @@ def feature_sign(px, py, pz, qx, qy, qz, slot, feat, tri_face, faces, face_norma
 
 
 @njit
-def _interp(px, py, pz, origin, h, field):
-    """Trilinear (d_c, sd) at ``p``, their error bound, a lower bound on d_c and True;
-    (0, 0, 0, 0, False) outside the grid.
-
-    Both node fields are 1-Lipschitz, so the error is at most sum_i w_i |p - c_i| <=
-    sqrt(sum_i w_i |p - c_i|^2) = h sqrt(sum_k t_k (1 - t_k)) (Jensen), <= sqrt(3)/2 h."""
-    fx = (px - origin[0]) / h
-    fy = (py - origin[1]) / h
-    fz = (pz - origin[2]) / h
-    if not (fx >= 0.0 and fy >= 0.0 and fz >= 0.0):
-        return 0.0, 0.0, 0.0, 0.0, False
-    ix = int(fx)
-    iy = int(fy)
-    iz = int(fz)
-    if ix >= field.shape[0] - 1 or iy >= field.shape[1] - 1 or iz >= field.shape[2] - 1:
-        return 0.0, 0.0, 0.0, 0.0, False
-    tx = fx - ix
-    ty = fy - iy
-    tz = fz - iz
-    ux, uy, uz = 1.0 - tx, 1.0 - ty, 1.0 - tz
-    w000 = ux * uy * uz
-    w100 = tx * uy * uz
-    w010 = ux * ty * uz
-    w110 = tx * ty * uz
-    w001 = ux * uy * tz
-    w101 = tx * uy * tz
-    w011 = ux * ty * tz
-    w111 = tx * ty * tz
-    c0 = field[ix, iy, iz, 0]
-    c1 = field[ix + 1, iy, iz, 0]
-    c2 = field[ix, iy + 1, iz, 0]
-    c3 = field[ix + 1, iy + 1, iz, 0]
-    c4 = field[ix, iy, iz + 1, 0]
-    c5 = field[ix + 1, iy, iz + 1, 0]
-    c6 = field[ix, iy + 1, iz + 1, 0]
-    c7 = field[ix + 1, iy + 1, iz + 1, 0]
-    d = (w000 * c0 + w100 * c1 + w010 * c2 + w110 * c3 + w001 * c4 + w101 * c5 + w011 * c6
-         + w111 * c7)
-    d2 = (w000 * c0 * c0 + w100 * c1 * c1 + w010 * c2 * c2 + w110 * c3 * c3 + w001 * c4 * c4
-          + w101 * c5 * c5 + w011 * c6 * c6 + w111 * c7 * c7)
-    s = (w000 * field[ix, iy, iz, 1] + w100 * field[ix + 1, iy, iz, 1]
-         + w010 * field[ix, iy + 1, iz, 1] + w110 * field[ix + 1, iy + 1, iz, 1]
-         + w001 * field[ix, iy, iz + 1, 1] + w101 * field[ix + 1, iy, iz + 1, 1]
-         + w011 * field[ix, iy + 1, iz + 1, 1] + w111 * field[ix + 1, iy + 1, iz + 1, 1])
-    e2 = h * h * (tx * ux + ty * uy + tz * uz)
-    e = math.sqrt(e2) * 1.000001 + 1e-9
-    # |x|^2 - d(x)^2 is convex for the distance d to any set, so its trilinear interpolation
-    # overestimates it; with interp(|x|^2) = |p|^2 + e2 this gives d(p)^2 >= interp(d^2) - e2
-    dlb = d - e
-    v = d2 - e2 * 1.000001 - 1e-9
-    if v > 0.0:
-        v = math.sqrt(v)
-        if v > dlb:
-            dlb = v
-    return d, s, e, dlb, True
+def _face_normal(vertices, faces, f):
+    a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+    ux, uy, uz = vertices[b, 0] - vertices[a, 0], vertices[b, 1] - vertices[a, 1], vertices[b, 2] - vertices[a, 2]
+    vx, vy, vz = vertices[c, 0] - vertices[a, 0], vertices[c, 1] - vertices[a, 1], vertices[c, 2] - vertices[a, 2]
+    nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+    n = math.sqrt(nx * nx + ny * ny + nz * nz)
+    if n > 0.0:
+        return nx / n, ny / n, nz / n
+    return 0.0, 0.0, 0.0
 
 
 @njit
-def _node(px, py, pz, origin, h, field):
-    """Values at the grid node nearest to ``p`` and the distance to it:
-    (d_c(node), sd(node), |p - node| (rounded up), True), or (0, 0, 0, False) off the grid.
-    Both fields are 1-Lipschitz, so d_c(p) >= d_c(node) - |p - node| and likewise for sd."""
-    fx = (px - origin[0]) / h + 0.5
-    fy = (py - origin[1]) / h + 0.5
-    fz = (pz - origin[2]) / h + 0.5
-    if not (fx >= 0.0 and fy >= 0.0 and fz >= 0.0):
-        return 0.0, 0.0, 0.0, False
-    ix, iy, iz = int(fx), int(fy), int(fz)
-    if ix >= field.shape[0] or iy >= field.shape[1] or iz >= field.shape[2]:
-        return 0.0, 0.0, 0.0, False
-    dx = px - (origin[0] + ix * h)
-    dy = py - (origin[1] + iy * h)
-    dz = pz - (origin[2] + iz * h)
-    r = math.sqrt(dx * dx + dy * dy + dz * dz) * 1.000001 + 1e-9
-    return field[ix, iy, iz, 0], field[ix, iy, iz, 1], r, True
+def feature_sign_of(px, py, pz, qx, qy, qz, slot, feat, pel):
+    """:func:`feature_sign` with the pseudo-normal of the feature computed from the pelvis's
+    vertices on the spot (no normals kept per shape)."""
+    f = pel.every.face[slot]
+    faces, vertices = pel.faces, pel.vertices
+    if feat == FEAT_FACE:
+        nx, ny, nz = _face_normal(vertices, faces, f)
+    elif feat == FEAT_A or feat == FEAT_B or feat == FEAT_C:
+        v = faces[f, feat - FEAT_A]
+        nx, ny, nz = 0.0, 0.0, 0.0
+        for e in range(pel.vertex_faces_start[v], pel.vertex_faces_start[v + 1]):
+            code = pel.vertex_faces[e]
+            g, k = code // 3, code % 3
+            p, q, r = faces[g, k], faces[g, (k + 1) % 3], faces[g, (k + 2) % 3]
+            e1x, e1y, e1z = vertices[q, 0] - vertices[p, 0], vertices[q, 1] - vertices[p, 1], vertices[q, 2] - vertices[p, 2]
+            e2x, e2y, e2z = vertices[r, 0] - vertices[p, 0], vertices[r, 1] - vertices[p, 1], vertices[r, 2] - vertices[p, 2]
+            l1 = math.sqrt(e1x * e1x + e1y * e1y + e1z * e1z)
+            l2 = math.sqrt(e2x * e2x + e2y * e2y + e2z * e2z)
+            cosang = (e1x * e2x + e1y * e2y + e1z * e2z) / (l1 * l2) if l1 * l2 > 0.0 else 1.0
+            ang = math.acos(min(1.0, max(-1.0, cosang)))
+            gx, gy, gz = _face_normal(vertices, faces, g)
+            nx += ang * gx
+            ny += ang * gy
+            nz += ang * gz
+    else:
+        k = feat - FEAT_AB
+        ax, ay, az = _face_normal(vertices, faces, f)
+        bx, by, bz = _face_normal(vertices, faces, pel.twins[f, k])
+        nx, ny, nz = ax + bx, ay + by, az + bz
+    dot = (px - qx) * nx + (py - qy) * ny + (pz - qz) * nz
+    return -1.0 if dot < 0.0 else 1.0
+
+
+# ----------------------------------------------------------------------------- tree building
+@njit
+def build_tree(lo, hi, leaf_size):
+    """Median-split tree over items with boxes ``lo``/``hi`` (M, 3) (points: lo = hi): node boxes
+    (N, 3) x 2, left, right, start, count (N,) and the item order (M,). Iterative; children get
+    larger indices than their parent."""
+    m = lo.shape[0]
+    cap = max(2 * m, 1)
+    bmin = np.empty((cap, 3))
+    bmax = np.empty((cap, 3))
+    left = -np.ones(cap, np.int64)
+    right = -np.ones(cap, np.int64)
+    start = np.zeros(cap, np.int64)
+    count = np.zeros(cap, np.int64)
+    order = np.arange(m)
+    centre = 0.5 * (lo + hi)
+    stack_node = np.empty(128, np.int64)
+    stack_lo = np.empty(128, np.int64)
+    stack_hi = np.empty(128, np.int64)
+    n_nodes = 1
+    stack_node[0], stack_lo[0], stack_hi[0] = 0, 0, m
+    top = 1
+    while top > 0:
+        top -= 1
+        node, a, b = stack_node[top], stack_lo[top], stack_hi[top]
+        for k in range(3):
+            bmin[node, k] = np.inf
+            bmax[node, k] = -np.inf
+        cmin = np.full(3, np.inf)
+        cmax = np.full(3, -np.inf)
+        for s in range(a, b):
+            it = order[s]
+            for k in range(3):
+                bmin[node, k] = min(bmin[node, k], lo[it, k])
+                bmax[node, k] = max(bmax[node, k], hi[it, k])
+                cmin[k] = min(cmin[k], centre[it, k])
+                cmax[k] = max(cmax[k], centre[it, k])
+        if b - a <= leaf_size:
+            start[node] = a
+            count[node] = b - a
+            continue
+        axis = int(np.argmax(cmax - cmin))
+        seg = order[a:b].copy()
+        keys = centre[seg, axis]
+        idx = np.argsort(keys, kind="mergesort")
+        order[a:b] = seg[idx]
+        mid = a + (b - a) // 2
+        l, r = n_nodes, n_nodes + 1
+        n_nodes += 2
+        left[node], right[node] = l, r
+        stack_node[top], stack_lo[top], stack_hi[top] = r, mid, b
+        stack_node[top + 1], stack_lo[top + 1], stack_hi[top + 1] = l, a, mid
+        top += 2
+    return (bmin[:n_nodes].copy(), bmax[:n_nodes].copy(), left[:n_nodes].copy(), right[:n_nodes].copy(),
+            start[:n_nodes].copy(), count[:n_nodes].copy(), order)
 
 
 @njit
-def _node_rejects(px, py, pz, origin, h, field, best_ub, always_outside):
-    """True when the nearest grid node alone proves that ``p`` is outside the solid and farther
-    than ``best_ub`` from the contact surface: a few operations instead of the trilinear bounds."""
-    dn, sn, r, ok = _node(px, py, pz, origin, h, field)
-    if not ok or dn - r <= best_ub:
-        return False
-    return always_outside or sn - r > 0.0
-
-
-@njit
-def _hint_distance(px, py, pz, origin, h, hint, tri):
-    """Distance from ``p`` to the nearest contact triangle of the grid node nearest to ``p``."""
-    ix = min(max(int((px - origin[0]) / h + 0.5), 0), hint.shape[0] - 1)
-    iy = min(max(int((py - origin[1]) / h + 0.5), 0), hint.shape[1] - 1)
-    iz = min(max(int((pz - origin[2]) / h + 0.5), 0), hint.shape[2] - 1)
-    s = hint[ix, iy, iz]
-    if s < 0:
-        return np.inf
-    d2, qx, qy, qz, feat = closest_point_triangle(px, py, pz, tri[s])
-    return math.sqrt(d2)
-
-
-@njit
-def _hint_point(px, py, pz, origin, h, hint, tri):
-    """Closest point of the hint triangle of :func:`_hint_distance`."""
-    ix = min(max(int((px - origin[0]) / h + 0.5), 0), hint.shape[0] - 1)
-    iy = min(max(int((py - origin[1]) / h + 0.5), 0), hint.shape[1] - 1)
-    iz = min(max(int((pz - origin[2]) / h + 0.5), 0), hint.shape[2] - 1)
-    d2, qx, qy, qz, feat = closest_point_triangle(px, py, pz, tri[hint[ix, iy, iz]])
-    return qx, qy, qz
-
-
-@njit
-def _box_distance(px, py, pz, lo, hi):
-    d = 0.0
-    for k, v in enumerate((px, py, pz)):
-        if v < lo[k]:
-            d += (lo[k] - v) ** 2
-        elif v > hi[k]:
-            d += (v - hi[k]) ** 2
-    return math.sqrt(d)
+def refit_bvh(bmin, bmax, left, right, start, count, tri):
+    """Recompute the node boxes (in place) of a BVH whose triangles ``tri`` (by slot) moved."""
+    for node in range(bmin.shape[0] - 1, -1, -1):
+        if count[node] > 0:
+            for k in range(3):
+                lo, hi = np.inf, -np.inf
+                for s in range(start[node], start[node] + count[node]):
+                    for c in range(3):
+                        lo = min(lo, tri[s, c, k])
+                        hi = max(hi, tri[s, c, k])
+                bmin[node, k], bmax[node, k] = lo, hi
+        else:
+            l, r = left[node], right[node]
+            for k in range(3):
+                bmin[node, k] = min(bmin[l, k], bmin[r, k])
+                bmax[node, k] = max(bmax[l, k], bmax[r, k])
 
 
 @njit(parallel=True)
-def fill_grid(origin, h, field, hint, rmin, rmax,
-              c_bmin, c_bmax, c_left, c_right, c_start, c_count, c_tri,
-              a_bmin, a_bmax, a_left, a_right, a_start, a_count, a_tri, a_face, faces,
-              face_normal, edge_normal, vertex_normal):
-    """Exact node values of ``field`` (nx, ny, nz, 2): [..., 0] distance to the contact
-    triangles, [..., 1] signed distance to the whole surface; ``hint`` (nx, ny, nz) int32 the slot
-    of the nearest contact triangle (BVH order), -1 where unused. Nodes outside the spherical shell
-    ``rmin <= |x| <= rmax`` (never used by an interpolation) get d_c = sd = 1e9.
-    Each node's search is bounded by its neighbour's value + h (both fields are 1-Lipschitz); the
-    x planes run in parallel (numba threads), each node's value independent of the thread count."""
-    nx, ny, nz = field.shape[0], field.shape[1], field.shape[2]
-    for i in prange(nx):                 # planes are independent: each thread fills its own
-        stack = np.empty(STACK_SIZE, np.int64)
-        x = origin[0] + i * h
-        for j in range(ny):
-            y = origin[1] + j * h
-            prev_d = np.inf
-            prev_s = np.inf
-            for k in range(nz):
-                z = origin[2] + k * h
-                r = math.sqrt(x * x + y * y + z * z)
-                if r < rmin or r > rmax:
-                    field[i, j, k, 0] = 1e9
-                    field[i, j, k, 1] = 1e9
-                    hint[i, j, k] = -1
-                    prev_d = np.inf
-                    prev_s = np.inf
-                    continue
-                bound = prev_d + h * 1.000001 + 1e-9 if prev_d < np.inf else np.inf
-                d, slot, qx, qy, qz, feat = bvh_nearest(x, y, z, bound, c_bmin, c_bmax, c_left,
-                                                        c_right, c_start, c_count, c_tri, stack)
-                if slot < 0:
-                    d, slot, qx, qy, qz, feat = bvh_nearest(x, y, z, np.inf, c_bmin, c_bmax, c_left,
-                                                            c_right, c_start, c_count, c_tri, stack)
-                hint[i, j, k] = slot
-                bound = prev_s + h * 1.000001 + 1e-9 if prev_s < np.inf else np.inf
-                ds, slot, qx, qy, qz, feat = bvh_nearest(x, y, z, bound, a_bmin, a_bmax, a_left,
-                                                         a_right, a_start, a_count, a_tri, stack)
-                if slot < 0:
-                    ds, slot, qx, qy, qz, feat = bvh_nearest(x, y, z, np.inf, a_bmin, a_bmax, a_left,
-                                                             a_right, a_start, a_count, a_tri, stack)
-                sgn = feature_sign(x, y, z, qx, qy, qz, slot, feat, a_face, faces, face_normal,
-                                   edge_normal, vertex_normal)
-                field[i, j, k, 0] = d
-                field[i, j, k, 1] = sgn * ds
-                prev_d = d
-                prev_s = ds
+def edge_lengths(vertices, edges, start, longest):
+    """Each vertex's longest incident edge [mm] (``edges`` (2E, 2) sorted by first vertex,
+    ``start`` (V + 1,) its rows), in place (threads over vertices)."""
+    for v in prange(start.shape[0] - 1):
+        best = 0.0
+        for e in range(start[v], start[v + 1]):
+            w = edges[e, 1]
+            d = 0.0
+            for k in range(3):
+                d += (vertices[v, k] - vertices[w, k]) ** 2
+            best = max(best, d)
+        longest[v] = math.sqrt(best)
 
 
 @njit
-def clearance_poses(rot, qpts, vweight, q_out, cl_start, cl_centre, cl_radius, cl_out, cl_far,
-                    cl_static, q_far, origin, h, err, field, hint, box_lo, box_hi, tol,
-                    c_bmin, c_bmax, c_left, c_right, c_start, c_count, c_tri,
-                    a_bmin, a_bmax, a_left, a_right, a_start, a_count, a_tri, a_face, faces,
-                    face_normal, edge_normal, vertex_normal,
-                    c_cell_start, c_cell_slots, c_cell_dist, c_cell_sph, a_cell_start, a_cell_slots,
-                    a_cell_dist, a_cell_sph,
-                    clearance, point, surface_point, area, n_exact):
-    """Clearance of every pose (serial loop over poses).
+def refit_spheres(centre, radius, edge, left, right, start, count, points, point_edge, active):
+    """Node spheres over the ``active`` points (centre: their box centre; radius: the farthest)
+    and their largest edges, in place; a node without active points gets radius -1 (skipped)."""
+    for node in range(centre.shape[0] - 1, -1, -1):
+        lo = np.full(3, np.inf)
+        hi = np.full(3, -np.inf)
+        if count[node] > 0:
+            e = 0.0
+            n_on = 0
+            for s in range(start[node], start[node] + count[node]):
+                if not active[s]:
+                    continue
+                n_on += 1
+                for k in range(3):
+                    lo[k] = min(lo[k], points[s, k])
+                    hi[k] = max(hi[k], points[s, k])
+                e = max(e, point_edge[s])
+            if n_on == 0:
+                centre[node, :] = 0.0
+                radius[node] = -1.0
+                edge[node] = 0.0
+                continue
+            for k in range(3):
+                centre[node, k] = 0.5 * (lo[k] + hi[k])
+            r2 = 0.0
+            for s in range(start[node], start[node] + count[node]):
+                if not active[s]:
+                    continue
+                d = 0.0
+                for k in range(3):
+                    d += (points[s, k] - centre[node, k]) ** 2
+                r2 = max(r2, d)
+            radius[node] = math.sqrt(r2) * 1.000001 + 1e-9
+            edge[node] = e
+        else:
+            l, r = left[node], right[node]
+            if radius[l] < 0.0 and radius[r] < 0.0:
+                centre[node, :] = 0.0
+                radius[node] = -1.0
+                edge[node] = 0.0
+                continue
+            for k in range(3):
+                lo[k], hi[k] = np.inf, -np.inf
+                for c in (l, r):
+                    if radius[c] >= 0.0:
+                        lo[k] = min(lo[k], centre[c, k] - radius[c])
+                        hi[k] = max(hi[k], centre[c, k] + radius[c])
+                centre[node, k] = 0.5 * (lo[k] + hi[k])
+            rr = 0.0
+            for c in (l, r):
+                if radius[c] < 0.0:
+                    continue
+                d = 0.0
+                for k in range(3):
+                    d += (centre[c, k] - centre[node, k]) ** 2
+                rr = max(rr, math.sqrt(d) + radius[c])
+            radius[node] = rr * 1.000001 + 1e-9
+            edge[node] = max(edge[l], edge[r])
+
+
+# ----------------------------------------------------------------------------- queries
+@njit
+def _sphere_box_lb(cx, cy, cz, r, bmin, bmax, node):
+    d = math.sqrt(_box_dist2(cx, cy, cz, bmin, bmax, node)) - r
+    return d if d > 0.0 else 0.0
+
+
+@njit
+def _signed(px, py, pz, pel, stack):
+    """Exact signed distance of ``p`` to the whole pelvis surface (negative inside)."""
+    a = pel.every
+    d, slot, qx, qy, qz, feat = bvh_nearest(px, py, pz, np.inf, a.bmin, a.bmax, a.left, a.right, a.start,
+                                            a.count, a.tri, stack)
+    s = feature_sign_of(px, py, pz, qx, qy, qz, slot, feat, pel)
+    return s * d
+
+
+@njit
+def _least_contact(rot, fem, pel, tol, best, best_j, sx, sy, sz, crot, pairs_t, pairs_c, pairs_lb):
+    """Branch and bound for min over query points of d_c (step 1); returns (best, point index,
+    surface point, exact point-triangle evaluations)."""
+    c = pel.contact
+    n_eval = 0
+    top = 0
+    pairs_t[0], pairs_c[0] = 0, 0
+    pairs_lb[0] = _sphere_box_lb(crot[0, 0], crot[0, 1], crot[0, 2], fem.radius[0], c.bmin, c.bmax, 0)
+    top = 1
+    r00, r01, r02 = rot[0, 0], rot[0, 1], rot[0, 2]
+    r10, r11, r12 = rot[1, 0], rot[1, 1], rot[1, 2]
+    r20, r21, r22 = rot[2, 0], rot[2, 1], rot[2, 2]
+    while top > 0:
+        top -= 1
+        t, k, lb = pairs_t[top], pairs_c[top], pairs_lb[top]
+        if lb > best - tol or fem.radius[t] < 0.0:
+            continue
+        t_leaf = fem.count[t] > 0
+        c_leaf = c.count[k] > 0
+        if t_leaf and c_leaf:
+            for s in range(fem.start[t], fem.start[t] + fem.count[t]):
+                if not fem.active[s]:
+                    continue
+                qx, qy, qz = fem.points[s, 0], fem.points[s, 1], fem.points[s, 2]
+                px = r00 * qx + r01 * qy + r02 * qz
+                py = r10 * qx + r11 * qy + r12 * qz
+                pz = r20 * qx + r21 * qy + r22 * qz
+                bb = best - tol
+                if bb <= 0.0 or (bb < np.inf and _box_dist2(px, py, pz, c.bmin, c.bmax, k) > bb * bb):
+                    continue
+                for u in range(c.start[k], c.start[k] + c.count[k]):
+                    d2, ax, ay, az, feat = closest_point_triangle(px, py, pz, c.tri[u])
+                    n_eval += 1
+                    d = math.sqrt(d2)
+                    if d < best:
+                        best = d
+                        best_j = s
+                        sx, sy, sz = ax, ay, az
+            continue
+        split_t = (not t_leaf) and (c_leaf or fem.radius[t] >= 0.5 * math.sqrt(
+            (c.bmax[k, 0] - c.bmin[k, 0]) ** 2 + (c.bmax[k, 1] - c.bmin[k, 1]) ** 2
+            + (c.bmax[k, 2] - c.bmin[k, 2]) ** 2))
+        if split_t:
+            t1, t2, k1, k2 = fem.left[t], fem.right[t], k, k
+        else:
+            t1, t2, k1, k2 = t, t, c.left[k], c.right[k]
+        lb1 = _sphere_box_lb(crot[t1, 0], crot[t1, 1], crot[t1, 2], fem.radius[t1], c.bmin, c.bmax, k1)
+        lb2 = _sphere_box_lb(crot[t2, 0], crot[t2, 1], crot[t2, 2], fem.radius[t2], c.bmin, c.bmax, k2)
+        if top + 2 > pairs_t.shape[0]:
+            continue                                   # cannot happen for balanced trees
+        if lb1 <= lb2:                                 # the nearer pair is popped first
+            pairs_t[top], pairs_c[top], pairs_lb[top] = t2, k2, lb2
+            pairs_t[top + 1], pairs_c[top + 1], pairs_lb[top + 1] = t1, k1, lb1
+        else:
+            pairs_t[top], pairs_c[top], pairs_lb[top] = t1, k1, lb1
+            pairs_t[top + 1], pairs_c[top + 1], pairs_lb[top + 1] = t2, k2, lb2
+        top += 2
+    return best, best_j, sx, sy, sz, n_eval
+
+
+@njit
+def clearance_poses(rot, fem, pel, tol, clearance, point, surface_point, area, n_exact):
+    """Clearance of every pose (serial over poses; see the module docstring).
 
     Parameters
     ----------
     rot : (n, 3, 3) rotations, femur frame -> pelvis frame
-    qpts : (nq, 3) query points (femur frame), ordered by cluster; vweight (nq,) area [mm2]
-    q_out : (nq,) bool, the point lies closer to the hip centre than any point of the acetabulum
-        solid, so it is outside the solid in every pose (rotations keep |q|)
-    cl_start : (nc + 1,) first point of each cluster; cl_centre (nc, 3); cl_radius (nc,);
-        cl_out (nc,) bool, every point of the cluster has q_out
-    q_far : (nq,) pose-independent lower bound [mm] on the distance of an always-outside point to
-        the contact surface (from |q| alone; 0 when unknown); cl_far (nc,) its minimum over each
-        cluster; cl_static (nc,) the clusters in order of increasing cl_far
-    origin, h, field, hint : the grid (see :func:`fill_grid`); err = sqrt(3)/2 h (+ rounding slack)
-    box_lo, box_hi : (3,) box of the whole acetabulum; the grid covers it with a margin larger
-        than every cluster radius, so a point outside the grid is outside the solid
-    tol : float [mm] >= 0, accepted error of the minimum: points whose lower bound is within
-        ``tol`` of the best value are not refined, and a point outside for sure whose attained
-        hint distance is within ``tol`` of its lower bound takes that distance (0: exact)
-    c_* : BVH of the contact triangles; a_* : BVH of all triangles (for the sign);
-    a_face : (M,) face index of each slot of the all-triangle BVH; faces; face_normal (F, 3);
-    edge_normal (F, 3, 3) per face and local edge (ab, bc, ca); vertex_normal (V, 3)
-    c_cell_start, c_cell_slots, c_cell_dist / a_cell_* : per-cell candidate triangles of the
-        contact / whole surface (:func:`build_cell_lists`), used before the BVHs
+    fem : :class:`Femur`; pel : :class:`Pelvis`
+    tol : float [mm] >= 0, accepted error of the least positive distance (0: exact); the inside
+        points, the sign and the overlap area are always exact
 
     Outputs (filled): clearance (n,) [mm], point (n, 3) the femur point attaining it (pelvis
     frame), surface_point (n, 3) its closest contact-surface point, area (n,) [mm2] of
     non-articular femur surface inside the solid, n_exact (n,) exact evaluations made.
     """
     n = rot.shape[0]
-    nq = qpts.shape[0]
-    nc = cl_centre.shape[0]
+    nq = fem.points.shape[0]
+    nt = fem.centre.shape[0]
+    nv = fem.vertices.shape[0]
     stack = np.empty(STACK_SIZE, np.int64)
-    cl_lb = np.empty(nc)
-    cell_r = math.sqrt(3.0) / 2.0 * h * 1.000001 + 1e-9
-    cl_order = np.empty(nc, np.int64)
-    cl_p = np.empty((nc, 3))
-    cl_sure = np.zeros(nc, np.bool_)
-    cand_idx = np.empty(nq, np.int64)
-    cand_lb = np.empty(nq)
-    cand_d = np.empty(nq)
-    cand_s = np.empty(nq)
-    cand_done = np.zeros(nq, np.int64)
-    cand_sign = np.empty(nq)
-    ex_order = np.empty(nq, np.int64)
-    cand_e = np.empty(nq)
-    cand_ub = np.empty(nq)
+    pairs_t = np.empty(PAIR_STACK, np.int64)
+    pairs_c = np.empty(PAIR_STACK, np.int64)
+    pairs_lb = np.empty(PAIR_STACK)
+    crot = np.empty((nt, 3))
+    stamp = np.zeros(nv, np.int64)          # sign known this pose
+    seeded = np.zeros(nv, np.int64)         # tried as a seed this pose
+    inside = np.zeros(nv, np.bool_)
+    queue = np.empty(nv, np.int64)
+    rmin, rmax = pel.radius[0], pel.radius[1]
+    c = pel.contact
+    a = pel.every
+    prev = 0
     for i in range(n):
         r00, r01, r02 = rot[i, 0, 0], rot[i, 0, 1], rot[i, 0, 2]
         r10, r11, r12 = rot[i, 1, 0], rot[i, 1, 1], rot[i, 1, 2]
         r20, r21, r22 = rot[i, 2, 0], rot[i, 2, 1], rot[i, 2, 2]
-        best_ub = np.inf
-        # 1. clusters: cheap bounds from the nearest grid node of each rotated bounding-sphere
-        #    centre give a first best_ub; the trilinear bounds then refine the clusters that
-        #    may still hold the minimum or lie inside the solid
-        for o in range(nc):
-            k = cl_static[o]
-            if cl_far[k] > 0.0 and cl_far[k] > best_ub:
-                # this and every later cluster lie outside the solid and farther than a known
-                # candidate, by |q| alone (cl_far > 0 only when every point is always outside)
-                for o2 in range(o, nc):
-                    k2 = cl_static[o2]
-                    cl_lb[k2] = cl_far[k2]
-                    cl_sure[k2] = True
-                break
-            qx, qy, qz = cl_centre[k, 0], cl_centre[k, 1], cl_centre[k, 2]
-            px = r00 * qx + r01 * qy + r02 * qz
-            py = r10 * qx + r11 * qy + r12 * qz
-            pz = r20 * qx + r21 * qy + r22 * qz
-            cl_p[k, 0], cl_p[k, 1], cl_p[k, 2] = px, py, pz
-            dn, sn, rn, ok = _node(px, py, pz, origin, h, field)
-            rad = cl_radius[k] + rn
-            if ok:
-                cl_lb[k] = dn - rad
-                cl_sure[k] = cl_out[k] or sn - rad > 0.0
-                if dn + rad < best_ub:
-                    best_ub = dn + rad
-            else:
-                cl_lb[k] = _box_distance(px, py, pz, box_lo, box_hi) - cl_radius[k]
-                cl_sure[k] = True
-        for k in range(nc):
-            if cl_sure[k] and cl_lb[k] > best_ub:
-                continue
-            px, py, pz = cl_p[k, 0], cl_p[k, 1], cl_p[k, 2]
-            d, s, e, dlb, inside = _interp(px, py, pz, origin, h, field)
-            if not inside:
-                continue
-            e += cl_radius[k]
-            if cl_out[k] or s > e:
-                lb = max(dlb - cl_radius[k], cl_lb[k])
-                ub = d + e
-            else:
-                lb = -(d + e)
-                ub = -(d - e) if s < -e else d + e
-            if ub < best_ub:
-                best_ub = ub
-            cl_lb[k] = lb
-        # 2. points of the clusters that may hold the minimum or lie inside the solid
-        # clusters that may matter, in order of increasing lower bound: the nearest ones set a
-        # tight best_ub first, which then rejects most of the others whole
-        n_open = 0
-        for k in range(nc):
-            if cl_lb[k] > best_ub and cl_lb[k] >= 0.0:
-                continue
-            pos = n_open
-            while pos > 0 and cl_lb[cl_order[pos - 1]] > cl_lb[k]:
-                cl_order[pos] = cl_order[pos - 1]
-                pos -= 1
-            cl_order[pos] = k
-            n_open += 1
-        nc_cand = 0
-        for o in range(n_open):
-            k = cl_order[o]
-            if cl_lb[k] > best_ub and cl_lb[k] >= 0.0:
-                continue
-            for j in range(cl_start[k], cl_start[k + 1]):
-                if q_far[j] > 0.0 and q_far[j] > best_ub:   # outside, and too far by |q| alone
-                    continue
-                qx, qy, qz = qpts[j, 0], qpts[j, 1], qpts[j, 2]
-                px = r00 * qx + r01 * qy + r02 * qz
-                py = r10 * qx + r11 * qy + r12 * qz
-                pz = r20 * qx + r21 * qy + r22 * qz
-                if _node_rejects(px, py, pz, origin, h, field, best_ub, q_out[j]):
-                    continue
-                d, s, e, dlb, inside = _interp(px, py, pz, origin, h, field)
-                if inside:
-                    if q_out[j] or s > e:                 # outside for sure
-                        if q_out[j]:
-                            s = np.inf
-                        lb = dlb
-                        if lb > best_ub:
-                            continue
-                        # the nearest node's nearest triangle: an attained distance, an upper
-                        # bound on d that is usually exact
-                        ub = _hint_distance(px, py, pz, origin, h, hint, c_tri)
-                    else:
-                        lb = -(d + e)
-                        if lb <= best_ub:         # else only the area needs this point
-                            hd = _hint_distance(px, py, pz, origin, h, hint, c_tri)
-                            lb = -min(d + e, hd)
-                            ub = -dlb if s < -e else hd
-                        else:
-                            ub = np.inf
-                    if ub < best_ub:
-                        best_ub = ub
-                else:
-                    lb = _box_distance(px, py, pz, box_lo, box_hi)
-                    d = np.inf
-                    s = np.inf
-                    e = 0.0
-                    ub = np.inf
-                if lb <= best_ub or lb < 0.0:
-                    cand_idx[nc_cand] = j
-                    cand_lb[nc_cand] = lb
-                    cand_d[nc_cand] = d
-                    cand_s[nc_cand] = s
-                    cand_e[nc_cand] = e
-                    cand_ub[nc_cand] = ub
-                    cand_done[nc_cand] = 0
-                    nc_cand += 1
-        # 3. exact evaluation in order of increasing lower bound, until none can do better:
-        #    the candidates with lb <= best_ub, sorted by lb (insertion sort, few of them)
-        n_ex = 0
-        for c in range(nc_cand):
-            if cand_lb[c] <= best_ub:
-                lb = cand_lb[c]
-                pos = n_ex
-                while pos > 0 and cand_lb[ex_order[pos - 1]] > lb:
-                    ex_order[pos] = ex_order[pos - 1]
-                    pos -= 1
-                ex_order[pos] = c
-                n_ex += 1
-        best = np.inf
-        best_j = -1
-        sx, sy, sz = np.nan, np.nan, np.nan
+        for t in range(nt):
+            x, y, z = fem.centre[t, 0], fem.centre[t, 1], fem.centre[t, 2]
+            crot[t, 0] = r00 * x + r01 * y + r02 * z
+            crot[t, 1] = r10 * x + r11 * y + r12 * z
+            crot[t, 2] = r20 * x + r21 * y + r22 * z
+        # 1. least contact distance, from the previous pose's closest point as the first bound
         count = 0
-        for o in range(n_ex):
-            m = ex_order[o]
-            if cand_lb[m] > best - tol:
-                break
-            cand_done[m] = 1
-            j = cand_idx[m]
-            qx, qy, qz = qpts[j, 0], qpts[j, 1], qpts[j, 2]
+        best, best_j, sx, sy, sz = np.inf, -1, np.nan, np.nan, np.nan
+        if nq > 0:
+            while not fem.active[prev]:
+                prev = (prev + 1) % nq
+            qx, qy, qz = fem.points[prev, 0], fem.points[prev, 1], fem.points[prev, 2]
             px = r00 * qx + r01 * qy + r02 * qz
             py = r10 * qx + r11 * qy + r12 * qz
             pz = r20 * qx + r21 * qy + r22 * qz
-            if cand_ub[m] - cand_lb[m] <= tol and cand_s[m] > cand_e[m]:
-                # outside for sure and the hint triangle's distance is within tol of the bound
-                cand_sign[m] = 1.0
-                if cand_ub[m] < best:
-                    best = cand_ub[m]
-                    best_j = j
-                    sx, sy, sz = _hint_point(px, py, pz, origin, h, hint, c_tri)
-                continue
-            if cand_d[m] == np.inf and best < np.inf:
-                # outside the grid, so outside the solid: only a distance below best matters,
-                # and a BVH search bounded by it usually ends near the root
-                dist, slot, cx, cy, cz, feat = bvh_nearest(px, py, pz, best, c_bmin, c_bmax, c_left,
-                                                           c_right, c_start, c_count, c_tri, stack)
-                cand_sign[m] = 1.0
-                count += 1
-                if slot >= 0 and dist < best:
-                    best = dist
-                    best_j = j
-                    sx, sy, sz = cx, cy, cz
-                continue
-            bound = cand_d[m] + cand_e[m] if cand_d[m] < np.inf else np.inf
-            cell = _cell_of(px, py, pz, origin, h, field)
-            dist, slot, cx, cy, cz, feat = nearest(px, py, pz, bound, cell, c_cell_start, c_cell_slots,
-                                                   c_cell_dist, c_cell_sph, cell_r,
-                                                   c_bmin, c_bmax, c_left, c_right, c_start, c_count,
-                                                   c_tri, stack)
-            sgn = _sign(px, py, pz, cand_s[m], cand_e[m], origin, h, field, cell, a_cell_start,
-                        a_cell_slots, a_cell_dist, a_cell_sph, cell_r, a_bmin, a_bmax, a_left, a_right,
-                        a_start, a_count, a_tri, a_face, faces, face_normal, edge_normal, vertex_normal,
-                        stack)
-            cand_sign[m] = sgn
+            d, slot, ax, ay, az, feat = bvh_nearest(px, py, pz, np.inf, c.bmin, c.bmax, c.left, c.right, c.start,
+                                                    c.count, c.tri, stack)
             count += 1
-            v = sgn * dist
-            if v < best:
-                best = v
-                best_j = j
-                sx, sy, sz = cx, cy, cz
-        # 4. overlap area: candidates that may be inside the solid
-        a = 0.0
-        for c in range(nc_cand):
-            if cand_lb[c] >= 0.0:
-                continue
-            if cand_done[c] == 1:
-                sgn = cand_sign[c]
-            else:
-                j = cand_idx[c]
-                qx, qy, qz = qpts[j, 0], qpts[j, 1], qpts[j, 2]
+            if slot >= 0:
+                best, best_j, sx, sy, sz = d, prev, ax, ay, az
+            best, best_j, sx, sy, sz, ne = _least_contact(rot[i], fem, pel, tol, best, best_j, sx, sy, sz, crot,
+                                                         pairs_t, pairs_c, pairs_lb)
+            count += ne
+        # 2. inside points: seeds within their largest edge of the whole surface, then a flood
+        stamp_i = i + 1
+        head = 0
+        tail = 0
+        if nq > 0:
+            top = 1
+            pairs_t[0], pairs_c[0] = 0, 0
+            pairs_lb[0] = _sphere_box_lb(crot[0, 0], crot[0, 1], crot[0, 2], fem.radius[0], a.bmin, a.bmax, 0)
+            while top > 0:
+                top -= 1
+                t, k, lb = pairs_t[top], pairs_c[top], pairs_lb[top]
+                if lb > fem.edge[t] or fem.radius[t] < 0.0:
+                    continue
+                t_leaf = fem.count[t] > 0
+                a_leaf = a.count[k] > 0
+                if t_leaf and a_leaf:
+                    for s in range(fem.start[t], fem.start[t] + fem.count[t]):
+                        v = fem.vertex[s]
+                        if not fem.active[s] or stamp[v] == stamp_i or seeded[v] == stamp_i:
+                            continue
+                        qx, qy, qz = fem.points[s, 0], fem.points[s, 1], fem.points[s, 2]
+                        qn = math.sqrt(qx * qx + qy * qy + qz * qz)
+                        if qn < rmin or qn > rmax:
+                            continue
+                        px = r00 * qx + r01 * qy + r02 * qz
+                        py = r10 * qx + r11 * qy + r12 * qz
+                        pz = r20 * qx + r21 * qy + r22 * qz
+                        e = fem.point_edge[s]
+                        if _box_dist2(px, py, pz, a.bmin, a.bmax, k) > e * e:
+                            continue
+                        seeded[v] = stamp_i
+                        d, slot, ax, ay, az, feat = bvh_nearest(px, py, pz, e, a.bmin, a.bmax, a.left, a.right,
+                                                                a.start, a.count, a.tri, stack)
+                        count += 1
+                        if slot < 0:
+                            continue           # farther than its edges: the flood decides, if it comes
+                        stamp[v] = stamp_i
+                        inside[v] = False
+                        if feature_sign_of(px, py, pz, ax, ay, az, slot, feat, pel) < 0.0:
+                            inside[v] = True
+                            queue[tail] = v
+                            tail += 1
+                    continue
+                split_t = (not t_leaf) and (a_leaf or fem.radius[t] >= 0.5 * math.sqrt(
+                    (a.bmax[k, 0] - a.bmin[k, 0]) ** 2 + (a.bmax[k, 1] - a.bmin[k, 1]) ** 2
+                    + (a.bmax[k, 2] - a.bmin[k, 2]) ** 2))
+                if split_t:
+                    t1, t2, k1, k2 = fem.left[t], fem.right[t], k, k
+                else:
+                    t1, t2, k1, k2 = t, t, a.left[k], a.right[k]
+                if top + 2 > pairs_t.shape[0]:
+                    continue
+                pairs_t[top], pairs_c[top] = t1, k1
+                pairs_lb[top] = _sphere_box_lb(crot[t1, 0], crot[t1, 1], crot[t1, 2], fem.radius[t1], a.bmin,
+                                               a.bmax, k1)
+                pairs_t[top + 1], pairs_c[top + 1] = t2, k2
+                pairs_lb[top + 1] = _sphere_box_lb(crot[t2, 0], crot[t2, 1], crot[t2, 2], fem.radius[t2], a.bmin,
+                                                   a.bmax, k2)
+                top += 2
+        while head < tail:
+            v = queue[head]
+            head += 1
+            for e in range(fem.adj_start[v], fem.adj_start[v + 1]):
+                w = fem.adj[e]
+                if stamp[w] == stamp_i:
+                    continue
+                stamp[w] = stamp_i
+                inside[w] = False
+                qx, qy, qz = fem.vertices[w, 0], fem.vertices[w, 1], fem.vertices[w, 2]
+                qn = math.sqrt(qx * qx + qy * qy + qz * qz)
+                if qn < rmin or qn > rmax:
+                    continue
                 px = r00 * qx + r01 * qy + r02 * qz
                 py = r10 * qx + r11 * qy + r12 * qz
                 pz = r20 * qx + r21 * qy + r22 * qz
-                cell = _cell_of(px, py, pz, origin, h, field)
-                sgn = _sign(px, py, pz, cand_s[c], cand_e[c], origin, h, field, cell, a_cell_start,
-                            a_cell_slots, a_cell_dist, a_cell_sph, cell_r, a_bmin, a_bmax, a_left,
-                            a_right, a_start, a_count, a_tri, a_face, faces, face_normal, edge_normal,
-                            vertex_normal, stack)
-            if sgn < 0.0:
-                a += vweight[cand_idx[c]]
+                count += 1
+                if _signed(px, py, pz, pel, stack) < 0.0:
+                    inside[w] = True
+                    queue[tail] = w
+                    tail += 1
+        # 3. the clearance: the deepest inside query point, else the least contact distance
+        ar = 0.0
+        worst = np.inf
+        worst_j = -1
+        wx, wy, wz = np.nan, np.nan, np.nan
+        for o in range(tail):
+            v = queue[o]
+            s = fem.query[v]
+            if s < 0 or not fem.active[s]:
+                continue
+            ar += fem.weight[s]
+            qx, qy, qz = fem.points[s, 0], fem.points[s, 1], fem.points[s, 2]
+            px = r00 * qx + r01 * qy + r02 * qz
+            py = r10 * qx + r11 * qy + r12 * qz
+            pz = r20 * qx + r21 * qy + r22 * qz
+            d, slot, ax, ay, az, feat = bvh_nearest(px, py, pz, np.inf, c.bmin, c.bmax, c.left, c.right, c.start,
+                                                    c.count, c.tri, stack)
+            count += 1
+            if -d < worst:
+                worst, worst_j = -d, s
+                wx, wy, wz = ax, ay, az
+        if worst_j >= 0:
+            best, best_j, sx, sy, sz = worst, worst_j, wx, wy, wz
         clearance[i] = best
-        area[i] = a
+        area[i] = ar
         n_exact[i] = count
+        surface_point[i, 0], surface_point[i, 1], surface_point[i, 2] = sx, sy, sz
         if best_j >= 0:
-            qx, qy, qz = qpts[best_j, 0], qpts[best_j, 1], qpts[best_j, 2]
+            qx, qy, qz = fem.points[best_j, 0], fem.points[best_j, 1], fem.points[best_j, 2]
             point[i, 0] = r00 * qx + r01 * qy + r02 * qz
             point[i, 1] = r10 * qx + r11 * qy + r12 * qz
             point[i, 2] = r20 * qx + r21 * qy + r22 * qz
+            prev = best_j
         else:
-            point[i, 0] = np.nan
-            point[i, 1] = np.nan
-            point[i, 2] = np.nan
-        surface_point[i, 0] = sx
-        surface_point[i, 1] = sy
-        surface_point[i, 2] = sz
+            point[i, 0], point[i, 1], point[i, 2] = np.nan, np.nan, np.nan
+
+
+@njit(parallel=True)
+def gather_triangles(vertices, faces, face, tri):
+    """``tri[s] = vertices[faces[face[s]]]`` (M, 3, 3), in place (threads over slots)."""
+    for s in prange(face.shape[0]):
+        f = face[s]
+        for c in range(3):
+            v = faces[f, c]
+            for k in range(3):
+                tri[s, c, k] = vertices[v, k]
+
+
+@njit(parallel=True)
+def face_areas(vertices, faces, face_normal, area):
+    """Unit face normals and areas [mm2], in place (threads over faces)."""
+    for f in prange(faces.shape[0]):
+        a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+        ux, uy, uz = vertices[b, 0] - vertices[a, 0], vertices[b, 1] - vertices[a, 1], vertices[b, 2] - vertices[a, 2]
+        vx, vy, vz = vertices[c, 0] - vertices[a, 0], vertices[c, 1] - vertices[a, 1], vertices[c, 2] - vertices[a, 2]
+        nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+        norm = math.sqrt(nx * nx + ny * ny + nz * nz)
+        area[f] = 0.5 * norm
+        if norm > 0.0:
+            nx, ny, nz = nx / norm, ny / norm, nz / norm
+        face_normal[f, 0], face_normal[f, 1], face_normal[f, 2] = nx, ny, nz
+
+
+@njit(parallel=True)
+def pseudo_normals_fast(vertices, faces, twins, vertex_faces_start, vertex_faces, face_normal, edge_normal,
+                        vertex_normal, area):
+    """:func:`pseudo_normals` with threads, given each vertex's incident faces (CSR
+    ``vertex_faces_start`` (V + 1,), ``vertex_faces`` (3F,) encoded face * 3 + corner)."""
+    face_areas(vertices, faces, face_normal, area)
+    for f in prange(faces.shape[0]):
+        for k in range(3):
+            g = twins[f, k]
+            for j in range(3):
+                edge_normal[f, k, j] = face_normal[f, j] + face_normal[g, j]
+    for v in prange(vertices.shape[0]):
+        sx, sy, sz = 0.0, 0.0, 0.0
+        for e in range(vertex_faces_start[v], vertex_faces_start[v + 1]):
+            code = vertex_faces[e]
+            f, k = code // 3, code % 3
+            p, q, r = faces[f, k], faces[f, (k + 1) % 3], faces[f, (k + 2) % 3]
+            e1x, e1y, e1z = vertices[q, 0] - vertices[p, 0], vertices[q, 1] - vertices[p, 1], vertices[q, 2] - vertices[p, 2]
+            e2x, e2y, e2z = vertices[r, 0] - vertices[p, 0], vertices[r, 1] - vertices[p, 1], vertices[r, 2] - vertices[p, 2]
+            l1 = math.sqrt(e1x * e1x + e1y * e1y + e1z * e1z)
+            l2 = math.sqrt(e2x * e2x + e2y * e2y + e2z * e2z)
+            cosang = (e1x * e2x + e1y * e2y + e1z * e2z) / (l1 * l2) if l1 * l2 > 0.0 else 1.0
+            ang = math.acos(min(1.0, max(-1.0, cosang)))
+            sx += ang * face_normal[f, 0]
+            sy += ang * face_normal[f, 1]
+            sz += ang * face_normal[f, 2]
+        vertex_normal[v, 0], vertex_normal[v, 1], vertex_normal[v, 2] = sx, sy, sz
 
 
 @njit
-def _sign(px, py, pz, s_interp, err, origin, h, field, cell, cell_start, cell_slots, cell_dist,
-          cell_sph, cell_r, a_bmin, a_bmax, a_left, a_right, a_start, a_count, a_tri, a_face, faces,
-          face_normal, edge_normal, vertex_normal, stack):
-    """Inside (-1) / outside (+1) of the whole solid: from the interpolated signed distance when
-    it is farther than the interpolation error from 0, or from the nearest node's value when that
-    is farther than the node, else exactly from the nearest feature."""
-    if s_interp > err:
-        return 1.0
-    if s_interp < -err:
-        return -1.0
-    dn, sn, rn, ok = _node(px, py, pz, origin, h, field)
-    if ok and sn > rn:
-        return 1.0
-    if ok and sn < -rn:
-        return -1.0
-    d, slot, qx, qy, qz, feat = nearest(px, py, pz, abs(s_interp) + err, cell, cell_start, cell_slots,
-                                        cell_dist, cell_sph, cell_r,
-                                        a_bmin, a_bmax, a_left, a_right, a_start, a_count, a_tri, stack)
-    return feature_sign(px, py, pz, qx, qy, qz, slot, feat, a_face, faces, face_normal, edge_normal,
-                        vertex_normal)
-
-
-# ----------------------------------------------------------------------------- per-cell lists
-@njit
-def bvh_range(px, py, pz, radius, bmin, bmax, left, right, start, count, tri, stack, out, n_out):
-    """Append to ``out`` the slots of the triangles within ``radius`` of ``p``; returns the
-    (possibly reallocated) ``out`` and the new fill count."""
-    r2 = radius * radius
-    stack[0] = 0
-    top = 1
-    while top > 0:
-        top -= 1
-        node = stack[top]
-        if _box_dist2(px, py, pz, bmin, bmax, node) > r2:
-            continue
-        n = count[node]
-        if n > 0:
-            s0 = start[node]
-            for s in range(s0, s0 + n):
-                d2, qx, qy, qz, feat = closest_point_triangle(px, py, pz, tri[s])
-                if d2 <= r2:
-                    if n_out >= out.shape[0]:
-                        grown = np.empty(2 * out.shape[0], out.dtype)
-                        grown[:n_out] = out[:n_out]
-                        out = grown
-                    out[n_out] = s
-                    n_out += 1
-        elif top + 2 <= stack.shape[0]:
-            stack[top] = left[node]
-            stack[top + 1] = right[node]
-            top += 2
-    return out, n_out
-
-
-@njit
-def build_cell_lists(origin, h, field, component, band, bmin, bmax, left, right, start, count, tri):
-    """Candidate triangles of every grid cell whose corner values (``|field[..., component]|``)
-    come within ``band`` [mm] of the surface: the triangles within d(c) + 2 r of the cell centre
-    c (d exact, r = sqrt(3)/2 h the half-diagonal), which hold the nearest triangle of every point
-    of the cell (dist(c, t*) <= dist(p, t*) + r <= d(c) + 2 r). Other cells get an empty list.
-    Each cell's list is sorted by the distance of its triangles from the cell centre, so a
-    search can stop at the first triangle whose centre distance minus r exceeds the best found.
-    Returns (cell_start (ncell + 1,) int64, slots (k,) int32, centre_dist (k,) float64 [mm],
-    sphere (M, 4) the bounding sphere (centre, radius) of every BVH slot's triangle, a cheap
-    lower bound that skips most closest-point evaluations), cells numbered
-    (ix * (ny - 1) + iy) * (nz - 1) + iz."""
-    nx, ny, nz = field.shape[0] - 1, field.shape[1] - 1, field.shape[2] - 1
-    cell_start = np.zeros(nx * ny * nz + 1, np.int64)
-    out = np.empty(1 << 16, np.int32)
-    dist = np.empty(1 << 16)
-    n_out = 0
-    stack = np.empty(STACK_SIZE, np.int64)
-    r = math.sqrt(3.0) / 2.0 * h
-    for i in range(nx):
-        for j in range(ny):
-            for k in range(nz):
-                c = (i * ny + j) * nz + k
-                cell_start[c] = n_out
-                vmin = np.inf
-                vmax = 0.0
-                for di in range(2):
-                    for dj in range(2):
-                        for dk in range(2):
-                            v = abs(field[i + di, j + dj, k + dk, component])
-                            vmin = min(vmin, v)
-                            vmax = max(vmax, v)
-                if vmin >= band or vmax >= 1e8:
-                    continue
-                x = origin[0] + (i + 0.5) * h
-                y = origin[1] + (j + 0.5) * h
-                z = origin[2] + (k + 0.5) * h
-                d, slot, qx, qy, qz, feat = bvh_nearest(x, y, z, vmin + r * 1.000001 + 1e-9, bmin, bmax,
-                                                        left, right, start, count, tri, stack)
-                if slot < 0:
-                    d, slot, qx, qy, qz, feat = bvh_nearest(x, y, z, np.inf, bmin, bmax, left, right,
-                                                            start, count, tri, stack)
-                n0 = n_out
-                out, n_out = bvh_range(x, y, z, d + 2.0 * r * 1.000001 + 1e-9, bmin, bmax, left,
-                                       right, start, count, tri, stack, out, n_out)
-                if dist.shape[0] < out.shape[0]:
-                    grown = np.empty(out.shape[0])
-                    grown[:n0] = dist[:n0]
-                    dist = grown
-                seg = out[n0:n_out].copy()
-                dseg = np.empty(n_out - n0)
-                for t in range(n_out - n0):
-                    d2, qx, qy, qz, feat = closest_point_triangle(x, y, z, tri[seg[t]])
-                    dseg[t] = math.sqrt(d2)
-                order = np.argsort(dseg)
-                for t in range(n_out - n0):
-                    out[n0 + t] = seg[order[t]]
-                    dist[n0 + t] = dseg[order[t]]
-    cell_start[nx * ny * nz] = n_out
-    sphere = np.empty((tri.shape[0], 4))
-    for t in range(tri.shape[0]):
-        for a in range(3):
-            sphere[t, a] = (tri[t, 0, a] + tri[t, 1, a] + tri[t, 2, a]) / 3.0
-        r2 = 0.0
-        for v in range(3):
-            dx = tri[t, v, 0] - sphere[t, 0]
-            dy = tri[t, v, 1] - sphere[t, 1]
-            dz = tri[t, v, 2] - sphere[t, 2]
-            r2 = max(r2, dx * dx + dy * dy + dz * dz)
-        sphere[t, 3] = math.sqrt(r2) * 1.000001 + 1e-9
-    return cell_start, out[:n_out].copy(), dist[:n_out].copy(), sphere
-
-
-@njit
-def _cell_of(px, py, pz, origin, h, field):
-    """Cell number of ``p`` (see :func:`build_cell_lists`), -1 outside the grid."""
-    fx = (px - origin[0]) / h
-    fy = (py - origin[1]) / h
-    fz = (pz - origin[2]) / h
-    if not (fx >= 0.0 and fy >= 0.0 and fz >= 0.0):
-        return -1
-    ix, iy, iz = int(fx), int(fy), int(fz)
-    nx, ny, nz = field.shape[0] - 1, field.shape[1] - 1, field.shape[2] - 1
-    if ix >= nx or iy >= ny or iz >= nz:
-        return -1
-    return (ix * ny + iy) * nz + iz
-
-
-@njit
-def nearest(px, py, pz, bound, cell, cell_start, cell_slots, cell_dist, cell_sph, cell_r, bmin, bmax,
-            left, right, start, count, tri, stack):
-    """Exact nearest triangle: from the cell's candidate list when it has one (sorted by the
-    distance from the cell centre, which bounds the distance from ``p`` to within the cell's
-    half-diagonal ``cell_r``), else the BVH."""
-    if cell >= 0:
-        a, b = cell_start[cell], cell_start[cell + 1]
-        if b > a:
-            best = np.inf
-            best_slot = -1
-            bx, by, bz = 0.0, 0.0, 0.0
-            best_feat = -1
-            reach2 = np.inf                          # (sqrt(best) + sphere radius)^2 bound
-            for t in range(a, b):
-                lb = cell_dist[t] - cell_r
-                if lb > 0.0 and lb * lb > best:
-                    break
-                s = cell_slots[t]
-                dx = px - cell_sph[s, 0]
-                dy = py - cell_sph[s, 1]
-                dz = pz - cell_sph[s, 2]
-                c2 = dx * dx + dy * dy + dz * dz
-                if c2 > reach2:
-                    rr = math.sqrt(best) + cell_sph[s, 3]
-                    if c2 > rr * rr:
-                        continue
-                d2, qx, qy, qz, feat = closest_point_triangle(px, py, pz, tri[s])
-                if d2 < best:
-                    best = d2
-                    reach2 = 0.0
-                    best_slot = s
-                    bx, by, bz = qx, qy, qz
-                    best_feat = feat
-            return math.sqrt(best), best_slot, bx, by, bz, best_feat
-    d, slot, qx, qy, qz, feat = bvh_nearest(px, py, pz, bound, bmin, bmax, left, right, start, count,
-                                            tri, stack)
-    if slot < 0:
-        d, slot, qx, qy, qz, feat = bvh_nearest(px, py, pz, np.inf, bmin, bmax, left, right, start,
-                                                count, tri, stack)
-    return d, slot, qx, qy, qz, feat
+def pseudo_normals(vertices, faces, twins, face_normal, edge_normal, vertex_normal, area):
+    """Face normals and areas, edge normals (sum of the two faces' normals, by face and local
+    edge ab, bc, ca) and angle-weighted vertex normals (Baerentzen & Aanaes 2005), in place;
+    ``twins`` (m, 3) the face across each edge."""
+    vertex_normal[:, :] = 0.0
+    for f in range(faces.shape[0]):
+        a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+        ux, uy, uz = vertices[b, 0] - vertices[a, 0], vertices[b, 1] - vertices[a, 1], vertices[b, 2] - vertices[a, 2]
+        vx, vy, vz = vertices[c, 0] - vertices[a, 0], vertices[c, 1] - vertices[a, 1], vertices[c, 2] - vertices[a, 2]
+        nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+        norm = math.sqrt(nx * nx + ny * ny + nz * nz)
+        area[f] = 0.5 * norm
+        if norm > 0.0:
+            nx, ny, nz = nx / norm, ny / norm, nz / norm
+        face_normal[f, 0], face_normal[f, 1], face_normal[f, 2] = nx, ny, nz
+    for f in range(faces.shape[0]):
+        for k in range(3):
+            g = twins[f, k]
+            for j in range(3):
+                edge_normal[f, k, j] = face_normal[f, j] + face_normal[g, j]
+            p, q, r = faces[f, k], faces[f, (k + 1) % 3], faces[f, (k + 2) % 3]
+            e1x, e1y, e1z = vertices[q, 0] - vertices[p, 0], vertices[q, 1] - vertices[p, 1], vertices[q, 2] - vertices[p, 2]
+            e2x, e2y, e2z = vertices[r, 0] - vertices[p, 0], vertices[r, 1] - vertices[p, 1], vertices[r, 2] - vertices[p, 2]
+            l1 = math.sqrt(e1x * e1x + e1y * e1y + e1z * e1z)
+            l2 = math.sqrt(e2x * e2x + e2y * e2y + e2z * e2z)
+            cosang = (e1x * e2x + e1y * e2y + e1z * e2z) / (l1 * l2) if l1 * l2 > 0.0 else 1.0
+            ang = math.acos(min(1.0, max(-1.0, cosang)))
+            for j in range(3):
+                vertex_normal[p, j] += ang * face_normal[f, j]
