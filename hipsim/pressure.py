@@ -34,12 +34,15 @@ import numpy as np
 
 from ._kernels import dea as _k
 from .errors import InputError
-from .impingement import build_bvh, face_normals
+from .impingement import build_bvh, face_normals, refit
 from .morphology import ACETABULUM_REGIONS, NATURAL_JUNCTION_DEG, Mesh
 
 STATUS_MEANINGS = {0: "ok", 1: "not_converged", 2: "cartilage_crushed", 3: "no_support"}
 #: texels per cube-map face edge of the head's radial table (~1.9 deg)
 HEAD_TABLE_SIZE = 48
+#: only femur triangles within this many head radii of the centre are ray-cast (rays from the
+#: centre leave the bone through the head or the neck, well inside it)
+HEAD_REACH = 2.5
 #: the head counts as spherical this far (deg) beyond the femur's spherical-head boundary
 SPHERE_MARGIN_DEG = 5.0
 #: Newton stops when |residual| <= max(TOL_REL |F|, TOL_ABS)
@@ -50,6 +53,15 @@ MAX_ITERATIONS = 60
 UNSUPPORTED_THICKNESSES = 3.0
 #: relative distance from the socket sphere within which a rim face still counts as articular
 ARTICULAR_SPHERE_TOLERANCE = 0.01
+#: thinnest cartilage [mm] an element gets where the bones come closer (a layer of no thickness
+#: would be infinitely stiff)
+MIN_THICKNESS_MM = 0.5
+#: and the thickest [mm]: where the bones lie farther apart (a fossa-like recess, the flare of
+#: the rim) a layer of this thickness does not touch the head in the neutral pose (the widest
+#: joint space hipsim accepts, JOINT_SPACE_RANGE_MM of hipsim.bones)
+MAX_THICKNESS_MM = 6.0
+#: DEA element size on finely meshed sockets [mm] (:func:`cartilage_layer`)
+ELEMENT_SIZE_MM = 1.5
 
 
 def aggregate_modulus(modulus_mpa, poisson_ratio):
@@ -67,23 +79,32 @@ def aggregate_modulus(modulus_mpa, poisson_ratio):
 @dataclass(frozen=True)
 class CartilageLayer:
     """The DEA elements. position (n, 3) [mm] pelvis frame; direction (n, 3) unit vectors of
-    position; normal (n, 3) unit, into the joint; area (n,) [mm2]; face (n,) acetabulum face index;
-    socket_radius_mm: area-weighted mean |position|."""
+    position; normal (n, 3) unit, into the joint; area (n,) [mm2]; face (k,) the acetabulum faces
+    the layer covers and face_element (k,) the element each belongs to; socket_radius_mm:
+    area-weighted mean |position|; around: the acetabulum faces sharing a vertex with the layer."""
     position: np.ndarray
     direction: np.ndarray
     normal: np.ndarray
     area: np.ndarray
     face: np.ndarray
     socket_radius_mm: float
+    face_element: np.ndarray = None
+    around: np.ndarray = None
 
     @property
     def n_elements(self):
         return len(self.area)
 
 
-def cartilage_layer(acetabulum):
-    """The articular elements of an acetabulum Mesh (region ``lunate`` plus the on-sphere rim band)."""
+def cartilage_layer(acetabulum, element_mm=ELEMENT_SIZE_MM, like=None):
+    """The articular elements of an acetabulum Mesh (region ``lunate`` plus the on-sphere rim
+    band): one per face, or, where the faces are finer than ``element_mm`` (a refined real
+    socket), one per ``element_mm`` cube of face centroids (area-weighted position and normal,
+    summed area), which keeps the element size of the DEA papers whatever the mesh. ``like``: a
+    layer of the same triangles whose faces and elements are kept (a new shape of the bones)."""
     v, f = acetabulum.vertices, acetabulum.faces
+    if like is not None:
+        return _layer_of(v, f, like.face, like.face_element, len(like.area), like.around)
     region = np.asarray(acetabulum.face_region)
     lunate = np.flatnonzero(region == ACETABULUM_REGIONS["lunate"])
     if lunate.size < 10:
@@ -98,20 +119,34 @@ def cartilage_layer(acetabulum):
     facing = np.einsum("ij,ij->i", fn, -centroid / np.linalg.norm(centroid, axis=1, keepdims=True)) > 0.9
     band = np.flatnonzero((region == ACETABULUM_REGIONS["rim"]) & on_sphere & facing)
     lunate = np.union1d(lunate, band)
-    vertex_normal = np.zeros_like(v)
-    for k in range(3):
-        np.add.at(vertex_normal, f[:, k], fn * fa[:, None])
-    vertex_normal /= np.maximum(np.linalg.norm(vertex_normal, axis=1, keepdims=True), 1e-300)
     corners = v[f[lunate]]
-    centroid = corners.mean(axis=1)
-    direction = centroid / np.linalg.norm(centroid, axis=1, keepdims=True)
-    position = direction * np.linalg.norm(corners, axis=2).mean(axis=1)[:, None]
-    normal = vertex_normal[f[lunate]].mean(axis=1)
-    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
-    area = fa[lunate]
+    edge = np.median(np.linalg.norm(corners[:, 1] - corners[:, 0], axis=1))
+    if edge < 0.8 * element_mm:
+        cell = np.floor(corners.mean(axis=1) / element_mm).astype(np.int64)
+        _, element = np.unique(cell, axis=0, return_inverse=True)
+        element = element.ravel()
+    else:
+        element = np.arange(len(lunate))
+    return _layer_of(v, f, lunate, element, int(element.max()) + 1)
+
+
+def _layer_of(v, f, faces, element, n_el, around=None):
+    """The layer of the acetabulum faces ``faces`` grouped into ``element`` (k,) of n_el;
+    ``around``: the faces sharing a vertex with them (found when not given); the sums in
+    :func:`hipsim._kernels.dea.layer_elements`."""
+    if around is None:
+        used = np.zeros(len(v), bool)
+        used[f[faces].ravel()] = True
+        around = np.flatnonzero(used[f].any(axis=1))
+    position, normal = np.empty((n_el, 3)), np.empty((n_el, 3))
+    area = np.empty(n_el)
+    _k.layer_elements(np.ascontiguousarray(v, float), np.ascontiguousarray(f, np.int64),
+                      np.ascontiguousarray(faces, np.int64), np.ascontiguousarray(element, np.int64), int(n_el),
+                      np.ascontiguousarray(around, np.int64), position, normal, area)
+    direction = position / np.linalg.norm(position, axis=1, keepdims=True)
     radius = float(np.sum(np.linalg.norm(position, axis=1) * area) / area.sum())
-    return CartilageLayer(np.ascontiguousarray(position), np.ascontiguousarray(direction),
-                          np.ascontiguousarray(normal), np.ascontiguousarray(area), lunate, radius)
+    return CartilageLayer(position, np.ascontiguousarray(direction), normal, area, np.asarray(faces), radius,
+                          np.ascontiguousarray(element), around)
 
 
 @dataclass(frozen=True)
@@ -125,18 +160,34 @@ class HeadShape:
     sphere_cos: float
     neck_axis: np.ndarray
     offset_mm: float
+    bvh: object = None
 
 
-def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE):
-    """The head shape of a :class:`hipsim.morphology.HipGeometry`: the radial table by ray casting
-    the femur mesh from the head centre; the spherical zone from the generator's cam onset /
-    natural junction (patient meshes: none, every direction is looked up)."""
+def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE, bvh=None):
+    """The head shape of a :class:`hipsim.mesh.HipGeometry`: the radial table by ray casting the
+    femur mesh from the head centre, never below the head's sphere; the spherical zone from the
+    generator's cam onset / natural junction (real bones: none, every direction is looked up).
+
+    The femoral articular surface is the head's sphere, raised where bone stands out of it (a
+    cam): the femoral cartilage fills the head's pits (the fovea, the asphericity of a real head)
+    and is not modelled on its own, so a spherical head turning in the socket leaves the
+    acetabular springs as they were, and only bone beyond the sphere (a cam rotating in)
+    compresses them. Bone within ``info['head_band_mm']`` of the sphere (the sphere fit's noise
+    on a real head) counts as on it."""
     femur = hip_geometry.femur
-    bvh = build_bvh(femur.vertices, femur.faces, np.arange(len(femur.faces)))
-    table = _k.radial_table(int(table_size), *bvh.arrays())
-    if not np.all(np.isfinite(table)):
-        raise InputError(femur.name, "rays from the head centre escape the femur mesh")
+    if bvh is None:
+        bvh = head_bvh(hip_geometry)
+    else:
+        bvh = refit(bvh, femur.vertices, femur.faces)
+    table = _k.radial_table(int(table_size), bvh.bmin, bvh.bmax, bvh.left, bvh.right, bvh.start, bvh.count,
+                            bvh.tri)
+    if not np.isfinite(table).any():
+        raise InputError(femur.name, "rays from the head centre meet no bone: is the head centre inside the head?")
+    # rays that leave the near part of the bone run down the neck, never under the cartilage
+    table = np.where(np.isfinite(table), table, float(hip_geometry.head_radius_mm))
     info = getattr(hip_geometry, "info", {}) or {}
+    R, band = float(hip_geometry.head_radius_mm), float(info.get("head_band_mm", 0.0))
+    table = R + np.maximum(table - R - band, 0.0)
     generated = "junction_deg" in info
     if generated:
         boundary = max(info.get("cam_onset_deg") or 0.0, info.get("junction_deg", NATURAL_JUNCTION_DEG))
@@ -144,7 +195,24 @@ def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE):
     else:
         sphere_cos = -2.0
     return HeadShape(table, float(hip_geometry.head_radius_mm), sphere_cos,
-                     np.ascontiguousarray(hip_geometry.neck_axis, float), float(offset_mm))
+                     np.ascontiguousarray(hip_geometry.neck_axis, float), float(offset_mm), bvh)
+
+
+def head_bvh(hip_geometry):
+    """BVH of the femur triangles within HEAD_REACH head radii of the centre (what the head's
+    rays meet)."""
+    femur = hip_geometry.femur
+    near = (np.linalg.norm(femur.vertices[femur.faces], axis=2) < HEAD_REACH * hip_geometry.head_radius_mm).any(axis=1)
+    return build_bvh(femur.vertices, femur.faces, np.flatnonzero(near))
+
+
+def bone_gap(layer, head):
+    """(n_element,) radial distance [mm] from each element to the head's articular surface in
+    the neutral pose (head centred, no rotation): the spring length of :mod:`hipsim._kernels.dea`."""
+    rho = np.empty(layer.n_elements)
+    _k.element_radii(np.eye(3), layer.direction, head.table, head.sphere_radius_mm, head.sphere_cos,
+                     np.ascontiguousarray(head.neck_axis, float), head.offset_mm, rho)
+    return np.linalg.norm(layer.position, axis=1) - rho
 
 
 @dataclass(frozen=True)
@@ -167,33 +235,62 @@ class PressureModel:
 
     Parameters
     ----------
-    hip_geometry : hipsim.morphology.HipGeometry
-    thickness_mm, modulus_mpa, poisson_ratio : the cartilage (``cartilage.*`` of the config)
+    hip_geometry : hipsim.mesh.HipGeometry
+    thickness_mm : the total cartilage thickness [mm]; None (the default for a real hip): the
+        cartilage fills the joint space, each element's thickness is the bone-to-bone gap along
+        its normal in the neutral pose (clipped to MIN_THICKNESS_MM - MAX_THICKNESS_MM), so the
+        layer is unstressed there; a number: a uniform layer, the head's articular surface the femur's bone surface
+        pushed out so the mean gap equals it (:func:`head_shape`)
+    modulus_mpa, poisson_ratio : the cartilage (``cartilage.*`` of the config)
     """
 
-    def __init__(self, hip_geometry, thickness_mm, modulus_mpa, poisson_ratio):
-        layer = cartilage_layer(hip_geometry.acetabulum)
-        gap = layer.socket_radius_mm - float(hip_geometry.head_radius_mm)
+    def __init__(self, hip_geometry, thickness_mm, modulus_mpa, poisson_ratio, reuse=None):
+        same = reuse is not None and _same_faces(reuse, hip_geometry)
+        g = hip_geometry
+        if same and reuse.vertices[0] is not None and _same(reuse.vertices[0], g.acetabulum.vertices):
+            layer = reuse.layer                                    # the same socket
+        else:
+            layer = cartilage_layer(g.acetabulum, like=reuse.layer if same else None)
+        bvh = reuse.head.bvh if same and reuse.head is not None else None
+        same_head = same and reuse.head is not None and reuse.vertices[1] is not None and \
+            _same(reuse.vertices[1], g.femur.vertices) and \
+            reuse.head.offset_mm == 0.0 and reuse.head.sphere_radius_mm == float(g.head_radius_mm)
+        if thickness_mm is None:
+            head = reuse.head if same_head else head_shape(hip_geometry, 0.0, bvh=bvh)
+            thickness = np.clip(bone_gap(layer, head), MIN_THICKNESS_MM, MAX_THICKNESS_MM)
+            self._set(layer, head, thickness, modulus_mpa, poisson_ratio,
+                      (hip_geometry.acetabulum.faces, hip_geometry.femur.faces))
+            self.vertices = (hip_geometry.acetabulum.vertices, hip_geometry.femur.vertices)
+            return
+        head = head_shape(hip_geometry, 0.0, bvh=bvh)
+        gap = float(np.min(bone_gap(layer, head)))
         if thickness_mm > gap:
             raise InputError("cartilage.thickness_mm",
-                             f"{thickness_mm} mm is thicker than this hip's joint space ({gap:.2f} mm "
-                             "between the femoral head and the acetabular bone)")
-        self._set(layer, None, thickness_mm, modulus_mpa, poisson_ratio)
-        self.head = head_shape(hip_geometry, gap - self.thickness_mm)
+                             f"{thickness_mm} mm is thicker than this hip's narrowest joint space ({gap:.2f} mm "
+                             "between the femoral head and the acetabular bone): leave it null to fill the joint "
+                             "space")
+        self._set(layer, head, thickness_mm, modulus_mpa, poisson_ratio,
+                  (hip_geometry.acetabulum.faces, hip_geometry.femur.faces))
 
     @classmethod
     def from_parts(cls, layer, head, thickness_mm, modulus_mpa, poisson_ratio):
         """A model of a prepared :class:`CartilageLayer` and :class:`HeadShape` (tests, custom
-        geometries)."""
+        geometries); ``thickness_mm`` a number or (n_element,) array."""
         self = cls.__new__(cls)
         self._set(layer, head, thickness_mm, modulus_mpa, poisson_ratio)
         return self
 
-    def _set(self, layer, head, thickness_mm, modulus_mpa, poisson_ratio):
-        if not (thickness_mm > 0):
-            raise InputError("cartilage.thickness_mm", f"must be > 0, got {thickness_mm}")
+    def _set(self, layer, head, thickness_mm, modulus_mpa, poisson_ratio, geometry=None):
+        h = np.broadcast_to(np.asarray(thickness_mm, float), (layer.n_elements,))
+        if not np.all(h > 0):
+            raise InputError("cartilage.thickness_mm", f"must be > 0, got {float(np.min(h))}")
         self.stiffness_mpa = aggregate_modulus(modulus_mpa, poisson_ratio)
-        self.thickness_mm, self.layer, self.head = float(thickness_mm), layer, head
+        self.element_thickness = np.ascontiguousarray(h)
+        self.thickness_mm = float(np.sum(h * layer.area) / np.sum(layer.area))
+        self.layer, self.head = layer, head
+        self.faces = geometry
+        self.vertices = (None, None)
+
 
     def solve(self, rotations, loads_n, pressure_map=False):
         """Pressure over frames.
@@ -222,12 +319,27 @@ class PressureModel:
         iterations = np.empty(n, np.int64)
         pmap = np.empty((n, L.n_elements)) if pressure_map else np.empty((0, 0))
         _k.solve_frames(R, F, L.position, L.direction, L.normal, L.area, H.table, H.sphere_radius_mm,
-                        H.sphere_cos, H.neck_axis, H.offset_mm, self.thickness_mm, self.stiffness_mpa,
+                        H.sphere_cos, H.neck_axis, H.offset_mm, self.element_thickness, self.stiffness_mpa,
                         TOL_REL, TOL_ABS, MAX_ITERATIONS, UNSUPPORTED_THICKNESSES * self.thickness_mm,
                         disp, out["peak"], out["mean"], out["area"], out["residual"], status, iterations,
                         pmap)
         return PressureResult(out["peak"], out["mean"], out["area"], out["residual"], disp, iterations,
                               status, pmap if pressure_map else None)
+
+
+def _same(a, b):
+    return a is b or (a.shape == b.shape and np.array_equal(a, b))
+
+
+def _same_faces(model, hip_geometry):
+    """A model of bones with the same triangles (whose layer and head tree can be kept)."""
+    faces = getattr(model, "faces", None)
+    if faces is None:
+        return False
+    (af, ff) = faces
+    g = hip_geometry
+    return af.shape == g.acetabulum.faces.shape and np.array_equal(af, g.acetabulum.faces) and \
+        ff.shape == g.femur.faces.shape and np.array_equal(ff, g.femur.faces)
 
 
 # ----------------------------------------------------------------------------- reference case

@@ -5,16 +5,17 @@ Model (Genda et al. 2001, J Biomech 34:895, doi:10.1016/S0021-9290(01)00041-0; A
 compression-only springs, one per surface element, normal to the surface; the femoral head is
 rigid. Element i has a reference point x_i on the acetabular bone, a unit normal n_i pointing
 into the joint, an area A_i. With the head articular surface locally a sphere of radius rho_i
-about the head centre d, the spring length is the distance s_i from x_i along n_i to that sphere,
-and the deformation is delta_i = h - s_i (h the cartilage thickness). Pressure (Li et al. 1997,
-the linear-elastic layer of the DEA papers):
+about the head centre d, the spring length is the distance s_i = |x_i - d| - rho_i from x_i to
+that sphere (radial springs: the head's closest point, which also holds where a real socket's
+normals tilt away from the head), and the deformation is delta_i = h_i - s_i (h_i the element's cartilage thickness). Pressure (Li
+et al. 1997, the linear-elastic layer of the DEA papers):
 
-    p_i = K delta_i / h  for delta_i > 0, else 0,   K = E (1 - nu) / ((1 + nu) (1 - 2 nu)).
+    p_i = K delta_i / h_i  for delta_i > 0, else 0,   K = E (1 - nu) / ((1 + nu) (1 - 2 nu)).
 
 The head displacement d balances the contact force F the head applies to the acetabulum:
-sum_i p_i A_i (-n_i) = F, solved by Newton's method on that residual (exact Jacobian of the
-ray-sphere spring lengths) with a backtracking line search on its norm, warm-started from the
-previous frame.
+sum_i p_i A_i max(0, -n_i . u_i) u_i = F (u_i the unit radial direction of element i), solved by
+Newton's method on that residual (Jacobian of the radial springs with the projected areas held
+fixed) with a backtracking line search on its norm, warm-started from the previous frame.
 
 Units: mm, N, MPa (N/mm^2).
 """
@@ -24,9 +25,13 @@ import math
 
 import numpy as np
 
+from numba import prange
+
 from .._numba import njit
 
 STACK_SIZE = 128
+#: a spring compressed by less than this [mm] (rounding) is not in contact
+CONTACT_EPS_MM = 1e-9
 
 # status codes of a frame (see hipsim.pressure.STATUS_MEANINGS)
 OK = 0
@@ -112,20 +117,20 @@ def cube_direction(face, s, t):
     return x / n, y / n, z / n
 
 
-@njit
+@njit(parallel=True)
 def radial_table(n, bmin, bmax, left, right, start, count, tri):
     """Cube map (6, n, n) of the distance from the origin (head centre) to the surface along
-    the direction of each texel centre (first hit; inf where a ray misses)."""
+    the direction of each texel centre (first hit; inf where a ray misses); threads over rows."""
     table = np.empty((6, n, n))
-    stack = np.empty(STACK_SIZE, np.int64)
-    for f in range(6):
-        for i in range(n):
-            s = -1.0 + (2.0 * i + 1.0) / n
-            for j in range(n):
-                t = -1.0 + (2.0 * j + 1.0) / n
-                dx, dy, dz = cube_direction(f, s, t)
-                table[f, i, j] = first_hit(0.0, 0.0, 0.0, dx, dy, dz, bmin, bmax, left, right, start,
-                                           count, tri, stack)
+    for row in prange(6 * n):
+        stack = np.empty(STACK_SIZE, np.int64)
+        f, i = row // n, row % n
+        s = -1.0 + (2.0 * i + 1.0) / n
+        for j in range(n):
+            t = -1.0 + (2.0 * j + 1.0) / n
+            dx, dy, dz = cube_direction(f, s, t)
+            table[f, i, j] = first_hit(0.0, 0.0, 0.0, dx, dy, dz, bmin, bmax, left, right, start,
+                                       count, tri, stack)
     return table
 
 
@@ -159,52 +164,77 @@ def cube_lookup(table, x, y, z):
 def _springs(dx, dy, dz, x, normal, area, rho, h, stiffness, want_jacobian, jac, force, pressure):
     """At head displacement d: each element's pressure [MPa] into ``pressure`` (n_el,), the
     spring force on the acetabulum (3,) into ``force`` and, when asked, its Jacobian
-    d force / d d (3, 3) into ``jac``. Returns (max deformation [mm], number of springs in
-    compression)."""
+    d force / d d (3, 3) into ``jac``; ``h`` (n_el,) the cartilage thickness of each element [mm].
+
+    Springs are radial: the gap of element i is its distance from the head's centre d less the
+    head's radius there, s_i = |x_i - d| - rho_i (the closest point of a locally spherical head
+    lies on that line), the pressure acts along u_i = (x_i - d) / |x_i - d| (frictionless
+    contact on the head) over the element's area projected on it, A_i max(0, -n_i . u_i).
+    Returns (largest deformation over thickness, number of springs in compression)."""
     dmax = -np.inf
     engaged = 0
     force[:] = 0.0
     if want_jacobian:
         jac[:, :] = 0.0
-    c = stiffness / h
     for i in range(x.shape[0]):
+        c = stiffness / h[i]
         qx, qy, qz = x[i, 0] - dx, x[i, 1] - dy, x[i, 2] - dz
-        nx, ny, nz = normal[i, 0], normal[i, 1], normal[i, 2]
-        b = qx * nx + qy * ny + qz * nz
-        disc = b * b - (qx * qx + qy * qy + qz * qz - rho[i] * rho[i])
+        r = math.sqrt(qx * qx + qy * qy + qz * qz)
         pressure[i] = 0.0
-        if disc <= 0.0:
-            continue                               # the ray along n misses the head
-        root = math.sqrt(disc)
-        s = -b - root
-        delta = h - s
-        if delta > dmax:
-            dmax = delta
-        if delta <= 0.0:
+        if r <= 0.0:
+            continue
+        ux, uy, uz = qx / r, qy / r, qz / r
+        delta = h[i] - (r - rho[i])
+        if delta / h[i] > dmax:
+            dmax = delta / h[i]
+        if delta <= CONTACT_EPS_MM:
+            continue
+        facing = -(normal[i, 0] * ux + normal[i, 1] * uy + normal[i, 2] * uz)
+        if facing <= 0.0:
             continue
         engaged += 1
         p = c * delta
         pressure[i] = p
-        fa = p * area[i]
-        force[0] -= fa * nx
-        force[1] -= fa * ny
-        force[2] -= fa * nz
+        fa = p * area[i] * facing
+        force[0] += fa * ux
+        force[1] += fa * uy
+        force[2] += fa * uz
         if want_jacobian:
-            # d s / d d = n - (q - b n) / root; d force / d d = c A n (x) d s / d d
-            gx = nx - (qx - b * nx) / root
-            gy = ny - (qy - b * ny) / root
-            gz = nz - (qz - b * nz) / root
-            w = c * area[i]
-            jac[0, 0] += w * nx * gx
-            jac[0, 1] += w * nx * gy
-            jac[0, 2] += w * nx * gz
-            jac[1, 0] += w * ny * gx
-            jac[1, 1] += w * ny * gy
-            jac[1, 2] += w * ny * gz
-            jac[2, 0] += w * nz * gx
-            jac[2, 1] += w * nz * gy
-            jac[2, 2] += w * nz * gz
+            # F_i = c A' delta u: d delta / d d = u, d u / d d = -(I - u u^T) / r (A' held fixed)
+            w = c * area[i] * facing
+            t = delta / r
+            jac[0, 0] += w * (ux * ux - t * (1.0 - ux * ux))
+            jac[0, 1] += w * (ux * uy + t * ux * uy)
+            jac[0, 2] += w * (ux * uz + t * ux * uz)
+            jac[1, 0] += w * (uy * ux + t * uy * ux)
+            jac[1, 1] += w * (uy * uy - t * (1.0 - uy * uy))
+            jac[1, 2] += w * (uy * uz + t * uy * uz)
+            jac[2, 0] += w * (uz * ux + t * uz * ux)
+            jac[2, 1] += w * (uz * uy + t * uz * uy)
+            jac[2, 2] += w * (uz * uz - t * (1.0 - uz * uz))
     return dmax, engaged
+
+
+@njit
+def _gap_along(d, ux, uy, uz, x, rho, h):
+    """Least t >= 0 at which a spring engages when the head moves from d by t u (its element
+    comes within rho_i + h_i of the head's centre): the smaller root of
+    |x_i - d - t u|^2 = (rho_i + h_i)^2; inf when none does."""
+    best = np.inf
+    for i in range(x.shape[0]):
+        qx, qy, qz = x[i, 0] - d[0], x[i, 1] - d[1], x[i, 2] - d[2]
+        b = qx * ux + qy * uy + qz * uz
+        reach = rho[i] + h[i]
+        c = qx * qx + qy * qy + qz * qz - reach * reach
+        disc = b * b - c
+        if disc < 0.0:
+            continue
+        t = b - math.sqrt(disc)
+        if t < 0.0:
+            t = 0.0 if c <= 0.0 else b + math.sqrt(disc)
+        if t < best:
+            best = t
+    return best
 
 
 @njit
@@ -254,7 +284,7 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
     x : (n_el, 3) element reference points on the acetabular bone [mm]; x_unit their directions;
         normal : (n_el, 3) unit, into the joint; area : (n_el,) [mm2]
     table, sphere_radius, sphere_cos, neck_axis, offset : the head shape (:func:`element_radii`)
-    h : cartilage thickness [mm]; stiffness : K [MPa]
+    h : (n_el,) cartilage thickness of each element [mm]; stiffness : K [MPa]
     tol_rel, tol_abs : convergence when |residual| <= max(tol_rel |F|, tol_abs) [N]
     max_iter : Newton iterations per frame; max_disp : |d| beyond which the head is unsupported [mm]
 
@@ -274,7 +304,12 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
     trial_pressure = np.zeros(m)
     r = np.empty(3)
     step = np.empty(3)
-    c = stiffness / h
+    h_mean = 0.0
+    a_sum = 0.0
+    for i in range(m):
+        h_mean += h[i] * area[i]
+        a_sum += area[i]
+    c = stiffness / (h_mean / a_sum)
     full_map = pressure_map.shape[0] == n
     d = np.zeros(3)
     for f in range(n):
@@ -286,6 +321,15 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
         it = 0
         dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force,
                              pressure)
+        if eng < 3 and fnorm > 0.0:
+            # a gap to close first: move the head along the load until its first springs touch
+            t = _gap_along(d, Fx / fnorm, Fy / fnorm, Fz / fnorm, x, rho, h)
+            if t < np.inf:
+                d[0] += (t + 1e-3) * Fx / fnorm
+                d[1] += (t + 1e-3) * Fy / fnorm
+                d[2] += (t + 1e-3) * Fz / fnorm
+                dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force,
+                                     pressure)
         r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
         rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
         while True:
@@ -327,7 +371,7 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
                 break
         r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
         residual[f] = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
-        if st == OK and dmax > h:
+        if st == OK and dmax > 1.0:
             st = CARTILAGE_CRUSHED
         status[f] = st
         iterations[f] = it
@@ -349,3 +393,54 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
         contact_area[f] = sum_a
         if st == NO_SUPPORT:
             d[:] = 0.0                             # do not warm-start the next frame from it
+
+
+@njit
+def layer_elements(v, f, faces, element, n_el, around, position, normal, area):
+    """The DEA elements of acetabulum faces ``faces`` (k,) grouped into ``element`` (k,) of
+    ``n_el``: area-weighted centroid direction at the mean corner radius (``position`` (n_el, 3)),
+    the mean of the corners' area-weighted vertex normals over the faces ``around`` them
+    (``normal``, unit), summed areas (``area``), all in place."""
+    vn = np.zeros((v.shape[0], 3))
+    for i in range(around.shape[0]):
+        g = around[i]
+        a, b, c = f[g, 0], f[g, 1], f[g, 2]
+        ux, uy, uz = v[b, 0] - v[a, 0], v[b, 1] - v[a, 1], v[b, 2] - v[a, 2]
+        wx, wy, wz = v[c, 0] - v[a, 0], v[c, 1] - v[a, 1], v[c, 2] - v[a, 2]
+        nx, ny, nz = 0.5 * (uy * wz - uz * wy), 0.5 * (uz * wx - ux * wz), 0.5 * (ux * wy - uy * wx)
+        for corner in range(3):
+            p = f[g, corner]
+            vn[p, 0] += nx
+            vn[p, 1] += ny
+            vn[p, 2] += nz
+    centroid = np.zeros((n_el, 3))
+    radius = np.zeros(n_el)
+    position[:, :] = 0.0
+    normal[:, :] = 0.0
+    area[:] = 0.0
+    for i in range(faces.shape[0]):
+        g = faces[i]
+        e = element[i]
+        a, b, c = f[g, 0], f[g, 1], f[g, 2]
+        ux, uy, uz = v[b, 0] - v[a, 0], v[b, 1] - v[a, 1], v[b, 2] - v[a, 2]
+        wx, wy, wz = v[c, 0] - v[a, 0], v[c, 1] - v[a, 1], v[c, 2] - v[a, 2]
+        cx, cy, cz = uy * wz - uz * wy, uz * wx - ux * wz, ux * wy - uy * wx
+        ar = 0.5 * math.sqrt(cx * cx + cy * cy + cz * cz)
+        area[e] += ar
+        rr = 0.0
+        for corner in range(3):
+            p = f[g, corner]
+            n = math.sqrt(vn[p, 0] ** 2 + vn[p, 1] ** 2 + vn[p, 2] ** 2)
+            rr += math.sqrt(v[p, 0] ** 2 + v[p, 1] ** 2 + v[p, 2] ** 2) / 3.0
+            for k in range(3):
+                centroid[e, k] += ar * v[p, k] / 3.0
+                if n > 0.0:
+                    normal[e, k] += ar * vn[p, k] / n / 3.0
+        radius[e] += ar * rr
+    for e in range(n_el):
+        cn = math.sqrt(centroid[e, 0] ** 2 + centroid[e, 1] ** 2 + centroid[e, 2] ** 2)
+        nn = math.sqrt(normal[e, 0] ** 2 + normal[e, 1] ** 2 + normal[e, 2] ** 2)
+        r = radius[e] / area[e] if area[e] > 0.0 else 0.0
+        for k in range(3):
+            position[e, k] = centroid[e, k] / cn * r if cn > 0.0 else 0.0
+            normal[e, k] = normal[e, k] / nn if nn > 0.0 else 0.0
