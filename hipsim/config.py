@@ -25,14 +25,28 @@ class Subject(_Section):
     height_m: float = Field(1.75, gt=1.0, le=2.3)
 
 
-ActivityKind = Literal["walking", "running", "sprinting", "squat", "fadir"]
+ActivityKind = Literal["walking", "running", "sprinting", "squat", "fadir", "faber"]
 
 
 class Fadir(_Section):
-    """FADIR test: flexion first, then adduction and internal rotation."""
+    """FADIR exam, passive: flexion first, then adduction and internal rotation, angles against
+    the anterior pelvic plane and the femur's mechanical and posterior condylar axes (clinical /
+    CT convention). Defaults: 90 deg flexion (the test's definition) and the examiner's passive
+    end point measured in hips without FAI by dynamic radiostereometry (3.9 deg adduction,
+    19.1 deg internal rotation; J Exp Orthop 2017, doi:10.1186/s40634-017-0096-2), rounded."""
     flexion_deg: float = Field(90.0, ge=0, le=140)
-    adduction_deg: float = Field(15.0, ge=-30, le=45)
-    internal_rotation_deg: float = Field(35.0, ge=-60, le=80)
+    adduction_deg: float = Field(5.0, ge=-30, le=45)
+    internal_rotation_deg: float = Field(20.0, ge=-60, le=80)
+    duration_s: float = Field(4.0, gt=0.5, le=60)
+
+
+class Faber(_Section):
+    """FABER (Patrick) exam, passive: flexion, abduction and external rotation (the figure-4
+    position), anatomical angles as for FADIR; no study measuring its joint angles was found,
+    so the defaults are the position's usual description, 45 deg each."""
+    flexion_deg: float = Field(45.0, ge=0, le=140)
+    abduction_deg: float = Field(45.0, ge=-30, le=80)
+    external_rotation_deg: float = Field(45.0, ge=-60, le=90)
     duration_s: float = Field(4.0, gt=0.5, le=60)
 
 
@@ -53,6 +67,7 @@ class Activity(_Section):
     grf_file: Optional[str] = None
     filter_hz: Optional[float] = Field(6.0, gt=0, le=100)  # low-pass of motion-file coordinates
     fadir: Fadir = Fadir()
+    faber: Faber = Faber()
     squat: Squat = Squat()
 
 
@@ -84,19 +99,25 @@ class Flexibility(_Section):
 
 
 class Morphology(_Section):
-    alpha_angle_deg: float = Field(42.0, ge=30, le=110)
+    """The hip's shape. The bones are the shipped atlas unless ``femur_mesh`` / ``acetabulum_mesh``
+    name a patient's; every shape key left null keeps the bones' own value (measured with
+    :mod:`hipsim.measure` and stored in the result), a number deforms the bones to measure that
+    (:mod:`hipsim.anatomy`)."""
+    alpha_angle_deg: Optional[float] = Field(None, ge=30, le=110)
     cam_clock: float = Field(1.5, ge=0, le=12)
-    lce_angle_deg: float = Field(30.0, ge=0, le=55)
-    acetabular_version_deg: float = Field(19.0, ge=-15, le=45)
-    femoral_version_deg: float = Field(12.0, ge=-30, le=50)
-    neck_shaft_angle_deg: float = Field(127.0, ge=100, le=155)
-    head_radius_mm: float = Field(24.0, ge=15, le=35)
+    lce_angle_deg: Optional[float] = Field(None, ge=-10, le=60)
+    acetabular_version_deg: Optional[float] = Field(None, ge=-20, le=50)
+    cranial_version_deg: Optional[float] = Field(None, ge=-30, le=50)
+    femoral_version_deg: Optional[float] = Field(None, ge=-30, le=50)
+    neck_shaft_angle_deg: Optional[float] = Field(None, ge=100, le=160)
+    head_neck_offset_mm: Optional[float] = Field(None, ge=0, le=20)
+    head_radius_mm: Optional[float] = Field(None, ge=15, le=35)
     femur_mesh: Optional[str] = None
     acetabulum_mesh: Optional[str] = None
 
 
 class Cartilage(_Section):
-    thickness_mm: float = Field(2.0, gt=0, le=10)
+    thickness_mm: Optional[float] = Field(None, gt=0, le=10)   # null: the cartilage fills the joint space
     modulus_mpa: float = Field(12.0, gt=0, le=1000)
     poisson_ratio: float = Field(0.45, ge=0, lt=0.5)
     pressure_map: bool = False     # also store the per-element pressure of every frame
@@ -119,9 +140,11 @@ class Rom(_Section):
     """Range-of-motion search (``hipsim rom``)."""
     flexion_start_deg: float = Field(0.0, ge=-30, le=140)
     flexion_stop_deg: float = Field(120.0, ge=-30, le=140)
-    flexion_step_deg: float = Field(5.0, gt=0, le=60)
+    flexion_step_deg: float = Field(5.0, ge=0.5, le=60)
     adduction_deg: float = Field(0.0, ge=-45, le=45)
-    tolerance_deg: float = Field(0.05, gt=0, le=2)
+    adducted_deg: float = Field(15.0, ge=-45, le=45)     # the second internal-rotation curve (FADIR)
+    tolerance_deg: float = Field(0.05, ge=0.001, le=2)
+    reference: Literal["anatomical", "model"] = "anatomical"
 
 
 class ModelSection(_Section):

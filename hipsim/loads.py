@@ -105,7 +105,7 @@ def neck_section(hip_geometry):
     R = hip_geometry.head_radius_mm
     best = (None, np.inf)
     for lo in np.arange(0.8 * R, 1.8 * R, 1.0):
-        sel = (s >= lo) & (s < lo + 1.0)
+        sel = (s >= lo) & (s < lo + 1.0) & (r < 1.2 * R)      # the neck, not the trochanter
         if sel.sum() >= 8:
             mean_r = float(np.median(r[sel]))
             if mean_r < best[1]:

@@ -57,21 +57,71 @@ def _vector(**degrees):
     return v
 
 
-def fadir_trial(settings, frames):
-    """The FADIR test: hip flexion to ``flexion_deg`` over the first half, then adduction and
-    internal rotation to ``adduction_deg`` / ``internal_rotation_deg`` over the second half, knee
-    flexed 90 deg, pelvis fixed, leg unloaded (no ground contact).
+#: the knee during the hip exams: flexed 90 deg, so the hamstrings are slack (gait2392's sign)
+EXAM_KNEE_DEG = -90.0
+
+
+class _ClinicalExam:
+    """Coordinates of a passive hip exam whose hip angles are given clinically: flexion,
+    adduction and internal rotation of the femur's anatomical frame against the anterior pelvic
+    plane (ramps, :class:`_PiecewiseRamps` over the three angles [deg]), turned into the model's
+    hip coordinates through the hip's frames: R_model = P^T R_anatomical F (P, F: the anatomical
+    axes in the model's pelvis and femur frames); the other coordinates from ``base`` (a callable
+    like it); rates by central differences."""
+
+    def __init__(self, angles, pelvis_axes, femur_axes, base, step=1e-4):
+        self.angles = angles
+        self.P = np.asarray(pelvis_axes, float)
+        self.F = np.asarray(femur_axes, float)
+        self.base = base
+        self.step = step
+
+    def model_hip_angles(self, clinical_deg):
+        """(n, 3) model hip coordinates [rad] of clinical angles (n, 3) [deg]."""
+        from .form import _zxy_angles
+        from .mesh import hip_rotation
+        R = np.einsum("ji,njk,kl->nil", self.P, hip_rotation(clinical_deg), self.F)
+        return _zxy_angles(R)
+
+    def __call__(self, t, nu=0):
+        t = np.atleast_1d(np.asarray(t, float))
+        if nu == 1:
+            return (self(t + self.step) - self(t - self.step)) / (2 * self.step)
+        q = self.base(t, 0)
+        hip = [_INDEX[n] for n in ("hip_flexion_r", "hip_adduction_r", "hip_rotation_r")]
+        q[:, hip] = self.model_hip_angles(self.angles(t, 0))
+        return q
+
+
+def _exam(flexion, adduction, rotation, duration, frames, pelvis_axes, femur_axes, source):
+    """A passive exam: flexion over the first half, the knee flexing with the hip to
+    EXAM_KNEE_DEG, then adduction and rotation over the second (clinical angles [deg]); pelvis
+    still, no ground contact."""
+    base = np.zeros(len(COORDINATE_COLUMNS))
+    base[_INDEX["pelvis_ty"]] = 0.95
+    ramps = _PiecewiseRamps(np.zeros(3), [(0.0, duration / 2, np.array([flexion, 0.0, 0.0])),
+                                          (duration / 2, duration / 2, np.array([0.0, adduction, rotation]))])
+    knee = _PiecewiseRamps(base, [(0.0, duration / 2, _vector(knee_angle_r=EXAM_KNEE_DEG))])
+    return _prescribed(_ClinicalExam(ramps, pelvis_axes, femur_axes, knee), duration, frames, source)
+
+
+def fadir_trial(settings, frames, pelvis_axes=np.eye(3), femur_axes=np.eye(3)):
+    """The FADIR exam: hip flexion to ``flexion_deg`` over the first half, then adduction and
+    internal rotation to ``adduction_deg`` / ``internal_rotation_deg`` over the second half
+    (clinical angles, :class:`_ClinicalExam`), knee flexed 90 deg, pelvis fixed, leg unloaded.
 
     Quasi-static passive examination (Philippon et al. 2007, Knee Surg Sports Traumatol Arthrosc
-    15:1041): the motion takes ``duration_s`` seconds so inertial loads are negligible.
+    15:1041): the examiner moves the relaxed leg over ``duration_s`` seconds and holds its weight.
     """
-    duration = settings.duration_s
-    base = _vector(knee_angle_r=-90.0)
-    base[_INDEX["pelvis_ty"]] = 0.95
-    ramps = [(0.0, duration / 2, _vector(hip_flexion_r=settings.flexion_deg)),
-             (duration / 2, duration / 2, _vector(hip_adduction_r=settings.adduction_deg,
-                                                  hip_rotation_r=settings.internal_rotation_deg))]
-    return _prescribed(_PiecewiseRamps(base, ramps), duration, frames, "FADIR test (prescribed)")
+    return _exam(settings.flexion_deg, settings.adduction_deg, settings.internal_rotation_deg,
+                 settings.duration_s, frames, pelvis_axes, femur_axes, "FADIR exam (passive, prescribed)")
+
+
+def faber_trial(settings, frames, pelvis_axes=np.eye(3), femur_axes=np.eye(3)):
+    """The FABER exam: hip flexion, then abduction and external rotation (clinical angles), knee
+    flexed 90 deg, pelvis fixed, leg held by the examiner (the posterior impingement test)."""
+    return _exam(settings.flexion_deg, -settings.abduction_deg, -settings.external_rotation_deg,
+                 settings.duration_s, frames, pelvis_axes, femur_axes, "FABER exam (passive, prescribed)")
 
 
 def squat_trial(settings, frames, body_weight_n, model):
@@ -179,4 +229,4 @@ def uphill(trial, incline_deg):
                    source=f"{trial.source}, uphill {incline_deg:g} deg (surface-aligned leg)")
 
 
-__all__ = ["fadir_trial", "squat_trial", "uphill", "smooth_ramp", "G"]
+__all__ = ["fadir_trial", "faber_trial", "squat_trial", "uphill", "smooth_ramp", "G"]

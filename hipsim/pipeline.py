@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import hip_models
 from .config import Config, load_config
 from .contact import hip_contact_force
 from .dynamics import inverse_dynamics
@@ -14,10 +15,10 @@ from .form import (with_cadence_change, with_core_strength, with_overstride, wit
                    with_step_width)
 from .gait import G, file_trial, library_trial
 from .loads import tissue_loads
-from .motions import fadir_trial, squat_trial, uphill
+from .motions import faber_trial, fadir_trial, squat_trial, uphill
 from .model import ACTUATED_COORDINATES, DEFAULT_MODEL_HEIGHT_M, load_model, scaled, whole_body_mass
 from .muscles import force_capacity, muscle_geometry, muscle_group, strength_multipliers
-from .optimize import STATUS_MEANINGS, static_optimization
+from .optimize import STATUS_MEANINGS, StaticOptimization, static_optimization
 from .pressure import STATUS_MEANINGS as PRESSURE_STATUS
 from .variables import create_dataset
 
@@ -48,10 +49,24 @@ TRIAL_BUILDERS = {
     "walking": _gait,
     "running": _gait,
     "sprinting": _gait,
-    "fadir": lambda config, model, length_scale: fadir_trial(config.activity.fadir, config.activity.frames),
+    "fadir": lambda config, model, length_scale: fadir_trial(config.activity.fadir, config.activity.frames,
+                                                             *_hip_axes(config)),
+    "faber": lambda config, model, length_scale: faber_trial(config.activity.faber, config.activity.frames,
+                                                             *_hip_axes(config)),
     "squat": lambda config, model, length_scale: squat_trial(
         config.activity.squat, config.activity.frames, config.subject.mass_kg * G, model),
 }
+
+
+#: activities that are passive exams: the examiner moves the relaxed leg and holds its weight
+PASSIVE_EXAMS = ("fadir", "faber")
+
+
+def _hip_axes(config):
+    """(pelvis_axes, femur_axes) of the configured bones: the exams' clinical angles are measured
+    against them."""
+    hip = hip_models.hip_of(config.morphology)
+    return hip.P, hip.F
 
 
 def build_trial(config, length_scale, model=None):
@@ -63,43 +78,19 @@ def build_trial(config, length_scale, model=None):
     return TRIAL_BUILDERS[activity.kind](config, model, length_scale)
 
 
-@functools.lru_cache(maxsize=4)
-def _hip_geometry(morphology_json):
-    from .config import Morphology
-    from .morphology import build_hip
-    return build_hip(Morphology.model_validate_json(morphology_json))
-
-
-@functools.lru_cache(maxsize=4)
-def _clearance_model(morphology_json):
-    """Built once per morphology and process, and kept on disk between processes
-    (:mod:`hipsim.disk_cache`; keyed by the morphology, its mesh files and the building code)."""
-    from . import disk_cache, impingement, meshio, morphology
-    from ._kernels import clearance
-    from .config import Morphology
-    from .impingement import ClearanceModel
-    m = Morphology.model_validate_json(morphology_json)
-    files = [f for f in (m.femur_mesh, m.acetabulum_mesh) if f]
-    name = disk_cache.digest(morphology_json, (impingement, clearance, morphology, meshio), files)
-    return disk_cache.cached("clearance", name, lambda: ClearanceModel(_hip_geometry(morphology_json)),
-                             ClearanceModel.to_arrays, ClearanceModel.from_arrays)
-
-
-@functools.lru_cache(maxsize=4)
-def _pressure_model(morphology_json, thickness_mm, modulus_mpa, poisson_ratio):
-    from .pressure import PressureModel
-    return PressureModel(_hip_geometry(morphology_json), thickness_mm, modulus_mpa, poisson_ratio)
+def hip_geometry(morphology):
+    """The shape of the hip a ``Morphology`` section asks for (:mod:`hipsim.hip_models`)."""
+    return hip_models.hip_geometry(morphology)
 
 
 def clearance_model(morphology):
     """The impingement query structure of a morphology, built once per process and morphology."""
-    return _clearance_model(morphology.model_dump_json())
+    return hip_models.clearance_model(morphology)
 
 
 def pressure_model(morphology, cartilage):
     """The cartilage DEA model of a morphology and cartilage, built once per process."""
-    return _pressure_model(morphology.model_dump_json(), cartilage.thickness_mm, cartilage.modulus_mpa,
-                           cartilage.poisson_ratio)
+    return hip_models.pressure_model(morphology, cartilage)
 
 
 #: config sections that fix the motion (model, trial, inverse dynamics, muscle geometry); a sweep
@@ -133,6 +124,7 @@ class Pipeline(Motion):
     impingement: object = None
     pressure: object = None
     loads: dict = None
+    examiner_moment: np.ndarray = None    # (n_frame, n_dof) [N m], passive exams only
 
 
 def motion_key(config):
@@ -141,6 +133,8 @@ def motion_key(config):
     tree = config.to_dict()
     key = {name: tree[name] for name in MOTION_SECTIONS}
     key["strength"] = {"core": tree["strength"]["core"]}
+    # the exams' clinical angles go through the bones' anatomical frames
+    key["morphology"] = {k: tree["morphology"][k] for k in ("femur_mesh", "acetabulum_mesh")}
     return json.dumps(key, sort_keys=True)
 
 
@@ -199,6 +193,16 @@ def muscle_problem(model, dynamics, geometry, strength, physiology):
     return active, passive, capacity, demand
 
 
+def passive_exam(capacity, demand):
+    """The muscle solution of a passive exam: no activation, every frame converged, and the
+    moment (n_frame, n_dof) [N m] the examiner supplies: the moment the motion needs beyond what
+    the passive muscles give (``demand`` is the net moment minus the passive muscles')."""
+    n_frame, n_dof, n_muscle = capacity.shape
+    solution = StaticOptimization(np.zeros((n_frame, n_muscle)), np.zeros((n_frame, n_dof)),
+                                  np.zeros(n_frame, np.int64), np.zeros(n_frame, np.int64))
+    return solution, np.asarray(demand, float).copy()
+
+
 def run_pipeline(config):
     """All stages for one config; returns a :class:`Pipeline`. The motion stage and the bone and
     cartilage models come from per-process caches (see :func:`motion`, :func:`clearance_model`)."""
@@ -210,18 +214,25 @@ def run_pipeline(config):
     active, passive, capacity, demand = muscle_problem(model, dynamics, geometry, config.strength,
                                                        config.solver.muscle_physiology)
     s = config.solver
-    solution = static_optimization(capacity, demand, s.activation_exponent, s.reserve_optimal_moment_nm,
-                                   s.reserve_flag_nm, s.max_iterations, s.tolerance)
-    muscle_force = solution.activation * active + passive
-    contact = hip_contact_force(dynamics.hip_force, muscle_force, m.hip_direction)
+    if config.activity.kind in PASSIVE_EXAMS:
+        solution, examiner = passive_exam(capacity, demand)
+        muscle_force = passive.copy()
+        # the examiner holds the leg: the hip carries the muscles' pull and nothing of its weight
+        contact = hip_contact_force(np.zeros_like(dynamics.hip_force), muscle_force, m.hip_direction)
+    else:
+        solution = static_optimization(capacity, demand, s.activation_exponent, s.reserve_optimal_moment_nm,
+                                       s.reserve_flag_nm, s.max_iterations, s.tolerance)
+        examiner = None
+        muscle_force = solution.activation * active + passive
+        contact = hip_contact_force(dynamics.hip_force, muscle_force, m.hip_direction)
     clearance = clearance_model(config.morphology).query(m.rotations)
     pressure = pressure_model(config.morphology, config.cartilage).solve(
         m.rotations, contact, pressure_map=config.cartilage.pressure_map)
     loads = tissue_loads(model, trial, dynamics.kinematics, muscle_force, contact, m.rotations,
-                         _hip_geometry(config.morphology.model_dump_json()), config.subject.mass_kg * G)
+                         hip_geometry(config.morphology), config.subject.mass_kg * G)
     return Pipeline(**vars(m), active=active, passive=passive, capacity=capacity, demand=demand,
                     solution=solution, muscle_force=muscle_force, contact_force=contact,
-                    impingement=clearance, pressure=pressure, loads=loads)
+                    impingement=clearance, pressure=pressure, loads=loads, examiner_moment=examiner)
 
 
 def result_values(config, run):
@@ -260,6 +271,8 @@ def result_values(config, run):
         "femoral_neck_stress": run.loads["femoral_neck_stress"],
         "cumulative_load_per_km": np.float64(run.loads["cumulative_load_per_km"]),
     }
+    if run.examiner_moment is not None:
+        values["examiner_moment"] = run.examiner_moment[:, :3]
     if run.pressure.pressure_map is not None:
         values["contact_pressure"] = run.pressure.pressure_map
         values["cartilage_element_position"] = pressure_model(config.morphology, config.cartilage).layer.position
@@ -283,9 +296,18 @@ def result_coords(config, run):
     return coords
 
 
+def hip_attrs(morphology):
+    """Dataset attrs of the simulated hip: its bones and its shape as measured (``hip_<key>``,
+    degrees and mm, :func:`hipsim.hip_models.measured_morphology`)."""
+    hip = hip_models.hip_of(morphology)
+    out = {"hip_bones": f"femur: {hip.bones.info.get('femur_source')}; pelvis: {hip.bones.info.get('pelvis_source')}"}
+    out.update({f"hip_{k}": float(v) for k, v in hip_models.measured_morphology(morphology).items()})
+    return out
+
+
 def run_attrs(config, run):
     """The attrs of a run's Dataset that describe the trial (beside version, conventions, config)."""
-    return {
+    return {**hip_attrs(config.morphology),
         "activity": config.activity.kind, "speed_m_s": float(run.trial.speed),
         "stride_time_s": float(run.trial.stride_time), "trial_source": run.trial.source,
         "model_source": str(run.model.source).split("/")[-1],

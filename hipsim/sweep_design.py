@@ -17,8 +17,9 @@ or ``{start, stop, num}``):
 The sweep is stored in chunks of points (hyper-rectangles of the design), each one task for a
 worker: about :data:`TARGET_CHUNK_POINTS` points, a few seconds of work, and a fixed function of
 the design alone so that a resumed sweep lines up with the interrupted one whatever the number
-of workers. Keys that rebuild meshes (``morphology.*``, ``cartilage.*``) get chunks one value
-wide and are iterated slowest, so each task needs one bone model and a worker reuses it.
+of workers. Keys that load new bones (``morphology.femur_mesh`` / ``acetabulum_mesh``) get chunks
+one value wide and are iterated slowest, so each task needs one set of bones and a worker reuses
+it; shape keys (``morphology.alpha_angle_deg`` ...) only deform the bones, in milliseconds.
 """
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ UNSWEEPABLE = {
     "model.osim_file": "changes the muscle dimension; run one sweep per model",
     "cartilage.pressure_map": "set it for the whole sweep instead",
 }
-#: prefixes of keys whose values need their own bone and cartilage models
-MODEL_BUILDING_PREFIXES = ("morphology.", "cartilage.")
+#: keys whose values need their own bones (new mesh files: seconds to place, refine and label;
+#: a new shape of the same bones takes milliseconds, :mod:`hipsim.anatomy`)
+MODEL_BUILDING_PREFIXES = ("morphology.femur_mesh", "morphology.acetabulum_mesh")
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,20 @@ VARIABLES = {
     "muscle_force": Variable(("frame", "muscle"), "N", "musculotendon force"),
     "muscle_activation": Variable(("frame", "muscle"), "1", "muscle activation"),
     "reserve_moment": Variable(("frame", "dof"), "N m", "hip moment the muscles could not supply"),
+    "examiner_moment": Variable(("frame", "dof"), "N m",
+                                "hip moment the examiner supplies in a passive exam (the net moment the "
+                                "motion needs beyond the passive muscles')"),
     "reserve_moment_distal": Variable(("frame", "distal_dof"), "N m",
                                       "knee and ankle moment the muscles could not supply"),
     "solver_status": Variable(("frame",), "", "static optimization status per frame"),
     "impingement_clearance": Variable(("frame",), "mm",
                                       "smallest signed distance between the femoral head-neck junction, neck "
-                                      "or trochanter and the acetabular rim (< 0 = bony overlap)"),
+                                      "or trochanters and the pelvis outside the articular surface (< 0 = "
+                                      "bony overlap)"),
     "impingement_clock": Variable(("frame",), "h",
-                                  "rim clock position of the closest approach (12 superior, 3 anterior, right hip)"),
-    "impingement_overlap_area": Variable(("frame",), "mm2", "femoral surface area inside the acetabular bone"),
+                                  "clock position about the acetabular axis of the closest approach (12 "
+                                  "superior, 3 anterior, right hip; anatomical axes)"),
+    "impingement_overlap_area": Variable(("frame",), "mm2", "femoral surface area inside the pelvic bone"),
     "contact_pressure_peak": Variable(("frame",), "MPa", "peak acetabular cartilage contact pressure (DEA)"),
     "contact_pressure_mean": Variable(("frame",), "MPa",
                                       "mean acetabular cartilage contact pressure over the contact area (DEA)"),
