@@ -215,12 +215,25 @@ def cmd_rom(args):
 
 
 def rom_table(ds):
-    """A short text table of a ``rom`` Dataset."""
-    lines = [f"{'flexion [deg]':>14s} {'max IR [deg]':>13s} {'max ER [deg]':>13s} {'IR limit clock [h]':>19s}"]
-    for f, ir, er, h in zip(ds["flexion"].values, ds["max_internal_rotation"].values,
-                            ds["max_external_rotation"].values, ds["limit_clock"].values):
-        lines.append(f"{f:14.0f} {ir:13.1f} {er:13.1f} {h:19.1f}")
-    lines.append(f"max flexion at neutral: {float(ds['max_flexion']):.1f} deg")
+    """A short text table of a ``rom`` Dataset ('-' where no bone is met within the search)."""
+    def cell(value, status, width, fmt=".1f"):
+        if int(status) == 1:
+            return f"{'free':>{width}s}"
+        if int(status) == 2:
+            return f"{'overlap':>{width}s}"
+        return f"{value:{width}{fmt}}"
+    adducted = float(ds.attrs.get("adducted_deg", float("nan")))
+    lines = [f"{'flexion [deg]':>14s} {'max IR [deg]':>13s} {'max ER [deg]':>13s} "
+             f"{'IR at ' + format(adducted, 'g') + ' add':>14s} {'IR limit clock [h]':>19s}"]
+    for i, f in enumerate(ds["flexion"].values):
+        lines.append(f"{f:14.0f} {cell(ds['max_internal_rotation'].values[i], ds['internal_rotation_status'].values[i], 13)} "
+                     f"{cell(ds['max_external_rotation'].values[i], ds['external_rotation_status'].values[i], 13)} "
+                     f"{cell(ds['max_internal_rotation_adducted'].values[i], ds['internal_rotation_adducted_status'].values[i], 14)} "
+                     f"{cell(ds['limit_clock'].values[i], ds['internal_rotation_status'].values[i], 19)}")
+    for name, what in (("flexion", "flexion at neutral"), ("abduction", "abduction at neutral")):
+        lines.append(f"max {what}: {cell(float(ds['max_' + name]), ds[name + '_status'], 0).strip()} deg"
+                     f"{'' if int(ds[name + '_status']) else ' (contact at ' + format(ds['max_' + name].attrs['limit_clock_h'], '.1f') + ' h)'}")
+    lines.append(f"angles: {ds.attrs.get('reference', 'anatomical')}; 'free' = no bone met within the search")
     return "\n".join(lines)
 
 
@@ -256,12 +269,12 @@ def cmd_plot(args):
 def cmd_mesh(args):
     from .config import load_config
     from .meshio import write_meshes
-    from .morphology import build_hip
+    from .hip_models import hip_geometry
     config = load_config(args.config, args.overrides)
     out = Path(args.output_dir)
     if out.exists() and not out.is_dir():
         raise InputError(str(out), "exists and is not a folder")
-    geometry = build_hip(config.morphology)
+    geometry = hip_geometry(config.morphology)
     out.mkdir(parents=True, exist_ok=True)
     for path in write_meshes(geometry, out, args.format):
         print(f"wrote {path}")
