@@ -150,8 +150,10 @@ def plot_rom(datasets, path):
     import yaml
     fig, ax = _figure(figsize=(7, 4.5))
     for ds in datasets:
-        morphology = (yaml.safe_load(ds.attrs.get("config", "")) or {}).get("morphology", {})
-        label = f"alpha {morphology.get('alpha_angle_deg', float('nan')):g} deg, LCEA {morphology.get('lce_angle_deg', float('nan')):g} deg"
+        morphology = (yaml.safe_load(ds.attrs.get("config", "")) or {}).get("morphology", {}) or {}
+        alpha = ds.attrs.get("hip_alpha_angle_deg", morphology.get("alpha_angle_deg"))
+        lcea = ds.attrs.get("hip_lce_angle_deg", morphology.get("lce_angle_deg"))
+        label = f"alpha {float(alpha if alpha is not None else 'nan'):.0f} deg, LCEA {float(lcea if lcea is not None else 'nan'):.0f} deg"
         line, = ax.plot(ds["flexion"].values, ds["max_internal_rotation"].values, "o-", ms=3, label=label)
         ax.plot(ds["flexion"].values, -ds["max_external_rotation"].values, "--", color=line.get_color(), lw=1)
     ax.axhline(0.0, color="k", lw=0.6)

@@ -4,9 +4,11 @@
 Everything is in the pelvis frame, in mm, with the origin at the hip joint centre (the frame of
 the parametric acetabulum): x anterior, y superior, z lateral (right hip).
 
-* context bones: gait2392's low-resolution pelvis, sacrum and femur surfaces (shipped in
-  ``hipsim/data/geometry``), scaled like the model; the femur moves with the hip angles;
-* the high-resolution joint of the configured morphology (femur moving, acetabulum fixed);
+* context bones: for the real bones (the atlas or a patient's) the rest of their pelvis (left hip
+  bone, sacrum) and the femur's shaft; for the parametric hip gait2392's low-resolution pelvis,
+  sacrum and femur surfaces (shipped in ``hipsim/data/geometry``), scaled like the model; the
+  femur moves with the hip angles;
+* the high-resolution joint of the configured morphology (femur moving, right hip bone fixed);
 * hip-crossing muscles as polylines through their fixed and conditional path points (wrapping
   surfaces are not drawn), with their activation;
 * the hip contact force (force of the head on the acetabulum) [BW];
@@ -25,6 +27,7 @@ import numpy as np
 
 from .errors import InputError
 from .gait import G
+from .mesh import FEMUR_REGIONS
 from .model import POINT_MOVING
 
 #: context bone meshes shipped with the package: file -> body
@@ -51,8 +54,8 @@ class Scene:
     rim_clearance: np.ndarray         # (n, r) [mm]
     clearance: np.ndarray             # (n,) [mm], the run's exact minimum
     spot: np.ndarray                  # (n,) index into rim_points of the closest approach
-    cartilage_faces: np.ndarray       # (e,) acetabulum face of each DEA element
-    pressure: np.ndarray              # (n, e) [MPa]
+    cartilage_faces: np.ndarray       # (e,) acetabulum faces under the cartilage
+    pressure: np.ndarray              # (n, e) [MPa] on each of those faces (its DEA element's)
     peak_pressure: np.ndarray         # (n,) [MPa]
     title: str
 
@@ -111,21 +114,28 @@ def build_scene(config, run):
     """The :class:`Scene` of a pipeline run (``run``: :class:`hipsim.pipeline.Pipeline` of
     ``config`` with ``cartilage.pressure_map`` on)."""
     from .muscles import muscle_group
-    from .pipeline import _hip_geometry, pressure_model
+    from .pipeline import hip_geometry, pressure_model
     if run.pressure.pressure_map is None:
         raise ValueError("the run needs cartilage.pressure_map: true")
     model, trial = run.model, run.trial
     rot, origin = run.dynamics.kinematics[0], run.dynamics.kinematics[1]
-    geometry = _hip_geometry(config.morphology.model_dump_json())
+    geometry = hip_geometry(config.morphology)
     hip_centre = _hip_centre(model, rot, origin)
     scale = float(np.linalg.norm(hip_centre)) / float(np.linalg.norm(_hip_centre(*_generic_pose())))
     context_pelvis, context_femur = [], None
-    for name, body in CONTEXT_BONES.items():
-        v, f = read_context_bone(name)
-        if body == "pelvis":
-            context_pelvis.append((1000.0 * (scale * v - hip_centre), f))
-        else:
-            context_femur = (1000.0 * scale * v, f)
+    if geometry.info.get("anatomical"):
+        # the real bones: the rest of the pelvis around the right hip bone, the femur's shaft
+        from .hip_models import hip_of
+        context_pelvis = [(np.asarray(v, float), np.asarray(f)) for v, f in hip_of(config.morphology).bones.context.values()]
+        shaft = geometry.femur.face_region == FEMUR_REGIONS["shaft"]
+        context_femur = (geometry.femur.vertices, geometry.femur.faces[shaft])
+    else:
+        for name, body in CONTEXT_BONES.items():
+            v, f = read_context_bone(name)
+            if body == "pelvis":
+                context_pelvis.append((1000.0 * (scale * v - hip_centre), f))
+            else:
+                context_femur = (1000.0 * scale * v, f)
     muscles = [i for i, n in enumerate(model.muscle_names) if muscle_group(n) in HIP_MUSCLE_GROUPS]
     rim = _rim_clearance(geometry, run.rotations)
     layer = pressure_model(config.morphology, config.cartilage).layer
@@ -139,10 +149,18 @@ def build_scene(config, run):
         activation=np.asarray(run.solution.activation)[:, muscles],
         contact_force_bw=np.asarray(run.contact_force) / bw,
         rim_points=geometry.rim_points, rim_clearance=rim, clearance=np.asarray(run.impingement.clearance_mm),
-        spot=nearest_clock(geometry.rim_clock, run.impingement.clock_h), cartilage_faces=layer.face, pressure=run.pressure.pressure_map,
+        spot=nearest_clock(geometry.rim_clock, run.impingement.clock_h), cartilage_faces=layer.face,
+        pressure=np.asarray(run.pressure.pressure_map)[:, layer.face_element],
         peak_pressure=np.asarray(run.pressure.peak_mpa),
-        title=f"{config.activity.kind}, alpha {config.morphology.alpha_angle_deg:g} deg, "
-              f"LCEA {config.morphology.lce_angle_deg:g} deg")
+        title=shape_title(config))
+
+
+def shape_title(config):
+    """'<activity>, alpha A deg, LCEA L deg' with the hip's measured alpha angle (at the cam's
+    clock) and LCEA."""
+    from .hip_models import measured_morphology
+    m = measured_morphology(config.morphology)
+    return f"{config.activity.kind}, alpha {m['alpha_angle_deg']:.0f} deg, LCEA {m['lce_angle_deg']:.0f} deg"
 
 
 @functools.lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from .errors import InputError
 
 ALPHA_RANGE_DEG = (40.0, 90.0)
-LCEA_RANGE_DEG = (10.0, 45.0)
+LCEA_RANGE_DEG = (10.0, 60.0)
 
 
 class Viewer:
@@ -83,9 +83,10 @@ def build_app(viewer, server_name="hipsim-view"):
 
     server = get_server(server_name, client_type="vue3")
     state, ctrl = server.state, server.controller
-    morphology = viewer.config.morphology
-    state.update({"frame": 0, "alpha": float(morphology.alpha_angle_deg), "lcea": float(morphology.lce_angle_deg),
-                  "busy": False, "message": ""})
+    from .hip_models import measured_morphology
+    measured = measured_morphology(viewer.config.morphology)
+    shown = {"alpha": round(measured["alpha_angle_deg"]), "lcea": round(measured["lce_angle_deg"])}
+    state.update({"frame": 0, **shown, "busy": False, "message": ""})
 
     @state.change("frame")
     def _frame(frame, **_):
@@ -94,8 +95,9 @@ def build_app(viewer, server_name="hipsim-view"):
 
     @state.change("alpha", "lcea")
     def _shape(alpha, lcea, **_):
-        if (alpha, lcea) == (viewer.config.morphology.alpha_angle_deg, viewer.config.morphology.lce_angle_deg):
+        if (alpha, lcea) == (shown["alpha"], shown["lcea"]):
             return
+        shown.update(alpha=alpha, lcea=lcea)
         state.busy = True
         try:
             viewer.set_shape(alpha, lcea)
