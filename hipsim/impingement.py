@@ -11,16 +11,20 @@ Contact surface ``C``
     femur can impinge on. The lunate surface (0) and fossa (1) are articular / non-bearing and
     excluded from the distance, but they close the solid and so take part in the sign.
 Signed clearance of a point
-    ``f(p) = s(p) * dist(p, C)``: the exact Euclidean distance to the nearest point of ``C``,
-    negative when ``p`` lies inside the closed pelvis solid (sign from the angle-weighted
-    pseudo-normal of the nearest feature of the whole surface, Baerentzen & Aanaes 2005,
-    doi:10.1109/TVCG.2005.49; the tests check it against the generalised winding number).
+    ``f(p) = dist(p, C)``, the exact Euclidean distance to the nearest point of ``C``, when ``p``
+    lies outside the closed pelvis solid; ``-dist(p, S)``, minus its depth below the whole
+    surface ``S``, when inside (inside from the angle-weighted pseudo-normal of the nearest
+    feature of the whole surface, Baerentzen & Aanaes 2005, doi:10.1109/TVCG.2005.49; the tests
+    check it against the generalised winding number). Outside, the lunate does not count (the
+    head sits next to it); inside, the depth is into whatever bone the point is in, the rim's or,
+    for a cam turning into the socket, the lunate's.
 Outputs of :meth:`ClearanceModel.query`, per pose
     ``clearance_mm`` = min over ``Q`` of ``f(R q)``; > 0 is the gap between the non-articular
-    femur and the rim / outer / labrum surface, < 0 bony overlap (minus the distance to the
-    contact surface of the deepest inside vertex).
-    ``point_pelvis`` (3,) the femur vertex that attains it; ``rim_point_pelvis`` (3,) the nearest
-    point of ``C`` to it (where on the pelvis the closest approach / overlap is).
+    femur and the rim / outer / labrum surface, < 0 bony overlap (minus the depth of the deepest
+    inside vertex).
+    ``point_pelvis`` (3,) the femur vertex that attains it; ``rim_point_pelvis`` (3,) its nearest
+    point of ``C`` (outside) or of the whole surface (inside): where on the pelvis the closest
+    approach / overlap is.
     ``clock_h`` the clock position of ``rim_point_pelvis`` about the acetabular axis (12
     superior, 3 anterior, 6 inferior, 9 posterior on a right hip, against the hip's anatomical
     axes; in [0, 12)).

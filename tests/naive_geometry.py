@@ -86,18 +86,22 @@ class BruteResult:
 
 
 def brute_clearance(femur, acetabulum, rotations, keep_points=False):
-    """min over non-articular femur vertices of s * dist(R q, contact triangles), s = -1 where the
-    winding number of the whole acetabulum is > 1/2; overlap area = sum of the vertex area lumps
-    of the vertices inside; the vertex attaining the minimum (pelvis frame)."""
+    """min over non-articular femur vertices of dist(R q, contact triangles) outside the
+    acetabulum and -dist(R q, every triangle) inside (winding number of the whole acetabulum >
+    1/2); overlap area = sum of the vertex area lumps of the vertices inside; the vertex attaining
+    the minimum (pelvis frame)."""
     idx, w = query_vertices(femur)
     Q = femur.vertices[idx]
     contact = acetabulum.vertices[acetabulum.faces[np.isin(acetabulum.face_region, ACETABULUM_CONTACT)]]
+    every = acetabulum.vertices[acetabulum.faces]
     out_c, out_a, out_p, per = [], [], [], []
     for R in np.asarray(rotations, float):
         P = Q @ R.T
         d = point_triangle_distance(P, contact).min(axis=1)
         inside = winding_number(P, acetabulum.vertices, acetabulum.faces) > 0.5
-        f = np.where(inside, -d, d)
+        depth = point_triangle_distance(P[inside], every).min(axis=1) if inside.any() else np.zeros(0)
+        f = d.copy()
+        f[inside] = -depth
         j = int(np.argmin(f))
         out_c.append(f[j])
         out_a.append(w[inside].sum())

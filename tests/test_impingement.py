@@ -43,8 +43,9 @@ def test_closest_point_triangle_matches_brute_force():
 
 def test_bvh_nearest_and_pseudo_normal_sign(small_hip):
     acet = small_hip.acetabulum
+    side = imp.PelvisTopology(acet.vertices, acet.faces, acet.face_region).pelvis(acet.vertices)
+    bvh = side.every
     fn, en, vn = imp.pseudo_normals(acet.vertices, acet.faces)
-    bvh = imp.build_bvh(acet.vertices, acet.faces, np.arange(len(acet.faces)))
     rng = np.random.default_rng(2)
     pts = rng.uniform(acet.vertices.min(0) - 3, acet.vertices.max(0) + 3, size=(400, 3))
     # include points very close to the surface (on both sides)
@@ -54,30 +55,28 @@ def test_bvh_nearest_and_pseudo_normal_sign(small_hip):
     inside = ng.winding_number(pts, acet.vertices, acet.faces) > 0.5
     stack = np.empty(kern.STACK_SIZE, np.int64)
     for p, d_ref, ins in zip(pts, ref, inside):
-        d, slot, qx, qy, qz, feat = kern.bvh_nearest(*p, np.inf, *bvh.arrays(), stack)
+        d, slot, qx, qy, qz, feat = kern.bvh_nearest(*p, np.inf, bvh.bmin, bvh.bmax, bvh.left, bvh.right,
+                                                     bvh.start, bvh.count, bvh.tri, stack)
         assert abs(d - d_ref) < 1e-9
         s = kern.feature_sign(*p, qx, qy, qz, slot, feat, bvh.face, acet.faces, fn, en, vn)
+        assert s == kern.feature_sign_of(*p, qx, qy, qz, slot, feat, side)    # normals on the spot
         if d_ref > 1e-9:
             assert (s < 0) == ins
 
 
-def test_grid_nodes_are_exact(small_hip, small_model):
-    m = small_model
-    rng = np.random.default_rng(3)
-    shape = np.array(m.grid.shape[:3])
-    idx = rng.integers(0, shape, size=(300, 3))
-    x = m.grid_origin + idx * m.grid_spacing
-    r = np.linalg.norm(x, axis=1)
-    val = m.grid[idx[:, 0], idx[:, 1], idx[:, 2]]
-    used = val[:, 0] < 1e8
+def test_refit_trees_bound_their_contents(small_hip):
     acet = small_hip.acetabulum
-    contact = acet.vertices[acet.faces[np.isin(acet.face_region, imp.ACETABULUM_CONTACT)]]
-    d = ng.point_triangle_distance(x[used], contact).min(axis=1)
-    np.testing.assert_allclose(val[used, 0], d, atol=1e-9)
-    sd = ng.point_triangle_distance(x[used], acet.vertices[acet.faces]).min(axis=1)
-    sd = np.where(ng.winding_number(x[used], acet.vertices, acet.faces) > 0.5, -sd, sd)
-    np.testing.assert_allclose(val[used, 1], sd, atol=1e-9)
-    assert used.sum() > 50 and r[used].min() >= 0
+    topology = imp.PelvisTopology(acet.vertices, acet.faces, acet.face_region)
+    moved = acet.vertices + np.random.default_rng(9).normal(size=acet.vertices.shape) * 0.5
+    bvh = topology.pelvis(moved).every
+    for node in range(len(bvh.left)):
+        if bvh.count[node]:
+            tri = bvh.tri[bvh.start[node]:bvh.start[node] + bvh.count[node]].reshape(-1, 3)
+            assert np.all(tri >= bvh.bmin[node] - 1e-12) and np.all(tri <= bvh.bmax[node] + 1e-12)
+        else:
+            for child in (bvh.left[node], bvh.right[node]):
+                assert np.all(bvh.bmin[child] >= bvh.bmin[node]) and np.all(bvh.bmax[child] <= bvh.bmax[node])
+    np.testing.assert_array_equal(bvh.tri, moved[acet.faces[bvh.face]])
 
 
 def test_clearance_matches_brute_force_on_random_poses(small_hip, small_model):
@@ -97,14 +96,37 @@ def test_clearance_matches_brute_force_on_random_poses(small_hip, small_model):
     assert unique.mean() > 0.8
 
 
-def test_clearance_is_independent_of_grid_and_clusters(small_hip, small_model):
+def test_clearance_is_independent_of_the_trees(small_hip, small_model):
+    """Leaf sizes and a femur tree over more points than the shape's query points (inactive
+    ones, as a family of shapes keeps it) change only the speed."""
     R = random_poses(60, seed=5)
     base = small_model.query(R)
-    for h, cs in ((0.6, 3.0), (2.5, 12.0)):
-        other = imp.ClearanceModel(small_hip, grid_spacing_mm=h, cluster_size_mm=cs,
-                                   tolerance_mm=0.0).query(R)
-        np.testing.assert_allclose(other.clearance_mm, base.clearance_mm, atol=1e-9)
-        np.testing.assert_allclose(other.overlap_area_mm2, base.overlap_area_mm2, atol=1e-9)
+    saved = imp.SPHERE_LEAF_SIZE, imp.BVH_LEAF_SIZE
+    try:
+        imp.SPHERE_LEAF_SIZE, imp.BVH_LEAF_SIZE = 3, 9
+        other = imp.ClearanceModel(small_hip, tolerance_mm=0.0).query(R)
+    finally:
+        imp.SPHERE_LEAF_SIZE, imp.BVH_LEAF_SIZE = saved
+    wider = imp.ClearanceModel(small_hip, tolerance_mm=0.0,
+                               femur_candidates=np.arange(len(small_hip.femur.vertices))).query(R)
+    for result in (other, wider):
+        np.testing.assert_allclose(result.clearance_mm, base.clearance_mm, atol=1e-9)
+        np.testing.assert_allclose(result.overlap_area_mm2, base.overlap_area_mm2, atol=1e-9)
+
+
+def test_a_reshaped_model_equals_a_new_one(small_hip):
+    """Reusing a model's trees for moved vertices (a new shape) gives the fresh model's answer."""
+    R = random_poses(40, seed=11)
+    first = imp.ClearanceModel(small_hip, tolerance_mm=0.0)
+    rng = np.random.default_rng(12)
+    moved = ng.Hip(ng.Mesh(small_hip.femur.vertices * 1.01, small_hip.femur.faces, small_hip.femur.face_region, "femur"),
+                   ng.Mesh(small_hip.acetabulum.vertices + rng.normal(size=(3,)) * 0.3, small_hip.acetabulum.faces,
+                           small_hip.acetabulum.face_region, "acetabulum"), 24.0, small_hip.neck_axis,
+                   small_hip.acetabular_axis)
+    reused = imp.ClearanceModel(moved, tolerance_mm=0.0, reuse=first)
+    assert reused.pelvis_topology is first.pelvis_topology and reused.femur_topology is first.femur_topology
+    fresh = imp.ClearanceModel(moved, tolerance_mm=0.0)
+    np.testing.assert_array_equal(reused.query(R).clearance_mm, fresh.query(R).clearance_mm)
 
 
 def test_tolerance_bounds_the_error(small_model, small_hip):
@@ -203,18 +225,52 @@ def test_parametric_hip_against_brute_force():
                                                                            hip.acetabular_axis))
 
 
-def test_the_distance_field_does_not_depend_on_the_thread_count():
-    import numba
+def test_real_hip_against_a_direct_search():
+    """The atlas hip (120k and 84k triangles, too many for the brute force): the least distance
+    over the query points found directly - every query point against every contact triangle whose
+    bounding sphere comes within the answer + 1 mm (a k-d tree of triangle centres) - and the
+    closest point's side (winding number) and depth."""
+    from scipy.spatial import cKDTree
 
     from hipsim import load_config
-    from hipsim.impingement import ClearanceModel
-    from hipsim.pipeline import _hip_geometry
-    geometry = _hip_geometry(load_config({"morphology": {"alpha_angle_deg": 55.0}}).morphology.model_dump_json())
-    threads = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        serial = ClearanceModel(geometry)
-    finally:
-        numba.set_num_threads(threads)
-    parallel = ClearanceModel(geometry)
-    assert np.array_equal(serial.grid, parallel.grid) and np.array_equal(serial.grid_hint, parallel.grid_hint)
+    from hipsim.hip_models import clearance_model, hip_geometry
+    morphology = load_config({"morphology": {"alpha_angle_deg": 80.0, "cam_clock": 3.0}}).morphology
+    geometry, model = hip_geometry(morphology), clearance_model(morphology)
+    exact = imp.ClearanceModel(geometry, tolerance_mm=0.0, reuse=model)
+    rotations = imp_rotations([[20, 0, 10], [0, 0, 40], [30, 0, 30], [90, 5, 5]])
+    got = exact.query(rotations)
+    assert (got.clearance_mm < 0).sum() >= 2 and (got.clearance_mm > 0).any()
+    assert np.all((got.overlap_area_mm2 > 0) == (got.clearance_mm < 0))
+    femur, pelvis = geometry.femur, geometry.acetabulum
+    idx, _ = ng.query_vertices(femur)
+
+    def direct(points, triangles, radius):
+        """Least distance from each point to the triangles, those within ``radius`` found by a
+        k-d tree of triangle centres (points farther than radius from all get radius or more)."""
+        centres = triangles.mean(axis=1)
+        reach = np.linalg.norm(triangles - centres[:, None], axis=2).max()
+        tree = cKDTree(centres)
+        out = np.full(len(points), np.inf)
+        order = np.argsort(points[:, 0])
+        for chunk in np.array_split(order, max(1, len(points) // 200)):
+            near = np.unique(np.concatenate([np.asarray(n, np.int64) for n in
+                                             tree.query_ball_point(points[chunk], radius + reach)] + [np.zeros(0, int)]))
+            if len(near):
+                out[chunk] = ng.point_triangle_distance(points[chunk], triangles[near]).min(axis=1)
+        return out
+
+    contact = pelvis.vertices[pelvis.faces[np.isin(pelvis.face_region, imp.ACETABULUM_CONTACT)]]
+    every = pelvis.vertices[pelvis.faces]
+    for R, value, point in zip(rotations, got.clearance_mm, got.point_pelvis):
+        points = femur.vertices[idx] @ R.T
+        j = int(np.argmin(np.linalg.norm(points - point, axis=1)))
+        inside = ng.winding_number(points[j:j + 1], pelvis.vertices, pelvis.faces)[0] > 0.5
+        assert inside == (value < 0)
+        if inside:
+            assert abs(direct(points[j:j + 1], every, 3.0)[0] + value) < 1e-6
+        else:
+            assert abs(direct(points, contact, value + 1.0).min() - value) < 1e-6     # none nearer
+
+
+def imp_rotations(angles):
+    return ng.hip_rotation(np.asarray(angles, float))

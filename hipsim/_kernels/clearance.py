@@ -8,8 +8,9 @@ Geometry of one query (see :mod:`hipsim.impingement` for the public definitions)
 * the query points ``q`` are the femur's non-articular vertices (femur frame), stored in the
   order of a sphere tree over them (each node: centre, radius, its points' largest incident edge);
 * a pose is a rotation ``R`` about the hip centre (the origin of both frames): ``p = R q``;
-* ``f(p) = s(p) * d_c(p)``: ``d_c`` is the exact Euclidean distance from ``p`` to the pelvis's
-  contact triangles and ``s`` = -1 inside the closed pelvis solid, +1 outside.
+* ``f(p) = d_c(p)`` outside the closed pelvis solid, the exact Euclidean distance from ``p`` to
+  the pelvis's contact triangles, and ``-d(p)`` inside, minus its distance to the whole surface
+  (how deep it is in bone).
 
 Per pose:
 
@@ -23,8 +24,8 @@ Per pose:
    sign of its angle-weighted pseudo-normal (Baerentzen & Aanaes 2005,
    doi:10.1109/TVCG.2005.49). Inside ones seed a flood over the femur's mesh edges that collects
    the whole region;
-3. the clearance is the least ``d_c`` when no point is inside, else minus the largest ``d_c`` of
-   an inside point; the overlap area is the inside points' area lumps.
+3. the clearance is the least ``d_c`` when no point is inside, else minus the depth of the
+   deepest inside point; the overlap area is the inside points' area lumps.
 
 Moving a bone changes only the box and sphere bounds (:func:`refit_bvh`, :func:`refit_spheres`),
 not the trees' structure.
@@ -693,8 +694,9 @@ def clearance_poses(rot, fem, pel, tol, clearance, point, surface_point, area, n
             px = r00 * qx + r01 * qy + r02 * qz
             py = r10 * qx + r11 * qy + r12 * qz
             pz = r20 * qx + r21 * qy + r22 * qz
-            d, slot, ax, ay, az, feat = bvh_nearest(px, py, pz, np.inf, c.bmin, c.bmax, c.left, c.right, c.start,
-                                                    c.count, c.tri, stack)
+            # the depth of an inside point: its distance to the whole surface (the bone it is in)
+            d, slot, ax, ay, az, feat = bvh_nearest(px, py, pz, np.inf, a.bmin, a.bmax, a.left, a.right, a.start,
+                                                    a.count, a.tri, stack)
             count += 1
             if -d < worst:
                 worst, worst_j = -d, s
