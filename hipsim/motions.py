@@ -67,7 +67,7 @@ class _ClinicalExam:
     plane (ramps, :class:`_PiecewiseRamps` over the three angles [deg]), turned into the model's
     hip coordinates through the hip's frames: R_model = P^T R_anatomical F (P, F: the anatomical
     axes in the model's pelvis and femur frames); the other coordinates from ``base`` (a callable
-    like it); rates by central differences."""
+    like it); rates by the chain rule, a central difference along the ramps' exact rates."""
 
     def __init__(self, angles, pelvis_axes, femur_axes, base, step=1e-4):
         self.angles = angles
@@ -85,11 +85,15 @@ class _ClinicalExam:
 
     def __call__(self, t, nu=0):
         t = np.atleast_1d(np.asarray(t, float))
-        if nu == 1:
-            return (self(t + self.step) - self(t - self.step)) / (2 * self.step)
-        q = self.base(t, 0)
         hip = [_INDEX[n] for n in ("hip_flexion_r", "hip_adduction_r", "hip_rotation_r")]
-        q[:, hip] = self.model_hip_angles(self.angles(t, 0))
+        q = self.base(t, nu)
+        angles = self.angles(t, 0)
+        if nu == 0:
+            q[:, hip] = self.model_hip_angles(angles)
+        else:       # chain rule: a central difference along the clinical angles' exact rates
+            rate = self.angles(t, 1)
+            e = self.step
+            q[:, hip] = (self.model_hip_angles(angles + e * rate) - self.model_hip_angles(angles - e * rate)) / (2 * e)
         return q
 
 

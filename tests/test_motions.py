@@ -11,14 +11,47 @@ from hipsim.kinematics import forward_kinematics
 HIP = [COORDINATE_COLUMNS.index(n) for n in ("hip_flexion_r", "hip_adduction_r", "hip_rotation_r")]
 
 
-def test_fadir_reaches_the_configured_position_in_order():
+def _clinical(trial, axes):
+    """The exam's clinical angles [deg] at its frames, back from the model's hip coordinates."""
+    from hipsim.form import _zxy
+    from hipsim.mesh import hip_rotation
+    P, F = axes
+    R = _zxy(trial.coordinates(trial.time)[:, HIP])
+    angles = np.rad2deg(np.column_stack([np.arctan2(-R[:, 0, 1], R[:, 1, 1]), np.arcsin(R[:, 2, 1]),
+                                         np.arctan2(-R[:, 2, 0], R[:, 2, 2])]))
+    # R_model = P^T R_anatomical F, so R_anatomical = P R_model F^T
+    anat = np.einsum("ij,njk,lk->nil", P, R, F)
+    again = hip_rotation(np.rad2deg(np.column_stack([np.arctan2(-anat[:, 0, 1], anat[:, 1, 1]),
+                                                     np.arcsin(anat[:, 2, 1]),
+                                                     np.arctan2(-anat[:, 2, 0], anat[:, 2, 2])])))
+    assert np.allclose(again, anat, atol=1e-9)
+    return np.rad2deg(np.column_stack([np.arctan2(-anat[:, 0, 1], anat[:, 1, 1]), np.arcsin(anat[:, 2, 1]),
+                                       np.arctan2(-anat[:, 2, 0], anat[:, 2, 2])])), angles
+
+
+def test_fadir_reaches_the_configured_clinical_position_in_order():
+    from hipsim.hip_models import real_hip
+    hip = real_hip()
     settings = load_config(None, ["activity.fadir.flexion_deg=80", "activity.fadir.internal_rotation_deg=30"]).activity.fadir
-    trial = fadir_trial(settings, 41)
-    q = np.rad2deg(trial.coordinates(trial.time)[:, HIP])
-    assert q[20] == pytest.approx([80.0, 0.0, 0.0], abs=1e-9)       # flexion first
-    assert q[-1] == pytest.approx([80.0, 15.0, 30.0], abs=1e-9)     # then adduction + internal rotation
-    assert np.all(np.diff(q[:, 0]) >= -1e-12)
+    trial = fadir_trial(settings, 41, hip.P, hip.F)
+    clinical, model_angles = _clinical(trial, (hip.P, hip.F))
+    assert clinical[20] == pytest.approx([80.0, 0.0, 0.0], abs=1e-9)        # flexion first
+    assert clinical[-1] == pytest.approx([80.0, 5.0, 30.0], abs=1e-9)       # then adduction + IR
+    assert np.all(np.diff(clinical[:, 0]) >= -1e-12)
+    # gait2392's pelvis frame is the anterior pelvic plane tilted 16 deg: less model flexion
+    assert model_angles[20, 0] == pytest.approx(80.0 - 16.2, abs=0.5)
     assert np.all(trial.grf == 0.0)
+    knee = np.rad2deg(trial.coordinates(trial.time)[:, COORDINATE_COLUMNS.index("knee_angle_r")])
+    assert knee[0] == 0.0 and knee[20] == pytest.approx(-90.0)               # the knee flexes with the hip
+
+
+def test_faber_abducts_and_rotates_externally():
+    from hipsim.hip_models import real_hip
+    from hipsim.motions import faber_trial
+    hip = real_hip()
+    trial = faber_trial(load_config().activity.faber, 21, hip.P, hip.F)
+    clinical, _ = _clinical(trial, (hip.P, hip.F))
+    assert clinical[-1] == pytest.approx([45.0, -45.0, -45.0], abs=1e-9)
 
 
 def test_ramp_rates_match_finite_differences():
@@ -27,7 +60,7 @@ def test_ramp_rates_match_finite_differences():
     t = np.linspace(0.1, settings.duration_s - 0.1, 17)
     h = 1e-6
     numeric = (trial.coordinates(t + h) - trial.coordinates(t - h)) / (2 * h)
-    assert np.allclose(trial.coordinates(t, 1), numeric, atol=1e-6)
+    assert np.allclose(trial.coordinates(t, 1), numeric, atol=1e-5)
     assert smooth_ramp(0.0) == 0.0 and smooth_ramp(1.0) == 1.0
 
 
