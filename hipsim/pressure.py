@@ -43,6 +43,9 @@ HEAD_TABLE_SIZE = 48
 #: only femur triangles within this many head radii of the centre are ray-cast (rays from the
 #: centre leave the bone through the head or the neck, well inside it)
 HEAD_REACH = 2.5
+#: within this angle [deg] of the neck axis the femur has no articular surface (a ray from the
+#: head's centre runs down the neck inside bone)
+NECK_CONE_DEG = 40.0
 #: the head counts as spherical this far (deg) beyond the femur's spherical-head boundary
 SPHERE_MARGIN_DEG = 5.0
 #: Newton stops when |residual| <= max(TOL_REL |F|, TOL_ABS)
@@ -188,6 +191,9 @@ def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE, bvh=None):
     info = getattr(hip_geometry, "info", {}) or {}
     R, band = float(hip_geometry.head_radius_mm), float(info.get("head_band_mm", 0.0))
     table = R + np.maximum(table - R - band, 0.0)
+    # down the neck a ray stays in bone: no articular surface there (the sphere stands in for it)
+    neck = np.asarray(hip_geometry.neck_axis, float)
+    table = np.where(_texel_directions(table.shape[1]) @ neck > math.cos(math.radians(NECK_CONE_DEG)), R, table)
     generated = "junction_deg" in info
     if generated:
         boundary = max(info.get("cam_onset_deg") or 0.0, info.get("junction_deg", NATURAL_JUNCTION_DEG))
@@ -196,6 +202,16 @@ def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE, bvh=None):
         sphere_cos = -2.0
     return HeadShape(table, float(hip_geometry.head_radius_mm), sphere_cos,
                      np.ascontiguousarray(hip_geometry.neck_axis, float), float(offset_mm), bvh)
+
+
+def _texel_directions(n):
+    """(6, n, n, 3) unit directions of the cube map's texel centres (:func:`hipsim._kernels.dea.cube_direction`)."""
+    c = -1.0 + (2.0 * np.arange(n) + 1.0) / n
+    s, t = np.meshgrid(c, c, indexing="ij")
+    one = np.ones_like(s)
+    faces = [(one, s, t), (-one, s, t), (s, one, t), (s, -one, t), (s, t, one), (s, t, -one)]
+    d = np.stack([np.stack(f, axis=-1) for f in faces])
+    return d / np.linalg.norm(d, axis=-1, keepdims=True)
 
 
 def head_bvh(hip_geometry):

@@ -14,8 +14,11 @@ et al. 1997, the linear-elastic layer of the DEA papers):
 
 The head displacement d balances the contact force F the head applies to the acetabulum:
 sum_i p_i A_i max(0, -n_i . u_i) u_i = F (u_i the unit radial direction of element i), solved by
-Newton's method on that residual (Jacobian of the radial springs with the projected areas held
-fixed) with a backtracking line search on its norm, warm-started from the previous frame.
+Newton's method on that residual (its exact Jacobian) with a backtracking line search on its
+norm and steps capped at half a layer, warm-started from the previous frame. Where a step fails
+(a kink: springs about to engage; a nearly singular Jacobian: the head free to roll), the springs
+near contact join the Jacobian, then Levenberg-Marquardt damping grows; a frame that still fails
+is solved again from the centred head, and flagged if that fails too.
 
 Units: mm, N, MPa (N/mm^2).
 """
@@ -32,6 +35,12 @@ from .._numba import njit
 STACK_SIZE = 128
 #: a spring compressed by less than this [mm] (rounding) is not in contact
 CONTACT_EPS_MM = 1e-9
+#: with fewer springs in contact the Newton step is capped (a nearly singular Jacobian)
+FEW_SPRINGS = 30
+#: springs within this fraction of their thickness of engaging count in the Newton Jacobian
+NEAR_CONTACT = 0.02
+#: Levenberg-Marquardt levels tried when Newton's step fails (:func:`_damped_step`)
+DAMPING_LEVELS = 6
 
 # status codes of a frame (see hipsim.pressure.STATUS_MEANINGS)
 OK = 0
@@ -161,10 +170,27 @@ def cube_lookup(table, x, y, z):
 
 # ----------------------------------------------------------------------------- the solver
 @njit
-def _springs(dx, dy, dz, x, normal, area, rho, h, stiffness, want_jacobian, jac, force, pressure):
+def _add_outer(m, s, a0, a1, a2, b0, b1, b2):
+    """m (3, 3) += s a b^T."""
+    m[0, 0] += s * a0 * b0
+    m[0, 1] += s * a0 * b1
+    m[0, 2] += s * a0 * b2
+    m[1, 0] += s * a1 * b0
+    m[1, 1] += s * a1 * b1
+    m[1, 2] += s * a1 * b2
+    m[2, 0] += s * a2 * b0
+    m[2, 1] += s * a2 * b1
+    m[2, 2] += s * a2 * b2
+
+
+@njit
+def _springs(dx, dy, dz, x, normal, area, rho, h, stiffness, want_jacobian, jac, force, pressure, near=0.0):
     """At head displacement d: each element's pressure [MPa] into ``pressure`` (n_el,), the
     spring force on the acetabulum (3,) into ``force`` and, when asked, its Jacobian
     d force / d d (3, 3) into ``jac``; ``h`` (n_el,) the cartilage thickness of each element [mm].
+    With ``near`` > 0 the Jacobian also counts, as if engaged, the springs within ``near`` of
+    their thickness of engaging (a stiffer, better conditioned Jacobian for a kink: see
+    :func:`solve_frames`).
 
     Springs are radial: the gap of element i is its distance from the head's centre d less the
     head's radius there, s_i = |x_i - d| - rho_i (the closest point of a locally spherical head
@@ -188,6 +214,10 @@ def _springs(dx, dy, dz, x, normal, area, rho, h, stiffness, want_jacobian, jac,
         if delta / h[i] > dmax:
             dmax = delta / h[i]
         if delta <= CONTACT_EPS_MM:
+            if want_jacobian and delta > -near * h[i]:
+                facing = -(normal[i, 0] * ux + normal[i, 1] * uy + normal[i, 2] * uz)
+                if facing > 0.0:
+                    _add_outer(jac, c * area[i] * facing, ux, uy, uz, ux, uy, uz)
             continue
         facing = -(normal[i, 0] * ux + normal[i, 1] * uy + normal[i, 2] * uz)
         if facing <= 0.0:
@@ -200,18 +230,15 @@ def _springs(dx, dy, dz, x, normal, area, rho, h, stiffness, want_jacobian, jac,
         force[1] += fa * uy
         force[2] += fa * uz
         if want_jacobian:
-            # F_i = c A' delta u: d delta / d d = u, d u / d d = -(I - u u^T) / r (A' held fixed)
+            # F_i = c A (-n.u) delta u: d delta / d d = u, d u / d d = -(I - u u^T) / r and
+            # d(-n.u) / d d = (n - (n.u) u) / r
             w = c * area[i] * facing
             t = delta / r
-            jac[0, 0] += w * (ux * ux - t * (1.0 - ux * ux))
-            jac[0, 1] += w * (ux * uy + t * ux * uy)
-            jac[0, 2] += w * (ux * uz + t * ux * uz)
-            jac[1, 0] += w * (uy * ux + t * uy * ux)
-            jac[1, 1] += w * (uy * uy - t * (1.0 - uy * uy))
-            jac[1, 2] += w * (uy * uz + t * uy * uz)
-            jac[2, 0] += w * (uz * ux + t * uz * ux)
-            jac[2, 1] += w * (uz * uy + t * uz * uy)
-            jac[2, 2] += w * (uz * uz - t * (1.0 - uz * uz))
+            _add_outer(jac, w * (1.0 + t), ux, uy, uz, ux, uy, uz)
+            for k in range(3):
+                jac[k, k] -= w * t
+            _add_outer(jac, c * area[i] * t, ux, uy, uz, normal[i, 0] + facing * ux,
+                       normal[i, 1] + facing * uy, normal[i, 2] + facing * uz)
     return dmax, engaged
 
 
@@ -231,7 +258,9 @@ def _gap_along(d, ux, uy, uz, x, rho, h):
             continue
         t = b - math.sqrt(disc)
         if t < 0.0:
-            t = 0.0 if c <= 0.0 else b + math.sqrt(disc)
+            if c > 0.0:
+                continue                 # both roots behind: moving along u never engages it
+            t = 0.0                      # already within reach
         if t < best:
             best = t
     return best
@@ -255,6 +284,24 @@ def _solve3(a, r, out):
 
 
 @njit
+def _damped_step(jac, r, level, out):
+    """Levenberg-Marquardt step ``out`` = (J^T J + mu I)^-1 J^T r, mu = trace(J^T J) / 3 times
+    10^(level - DAMPING_LEVELS + 1) (level 1..DAMPING_LEVELS: from nearly Newton to nearly
+    steepest descent)."""
+    a = np.empty((3, 3))
+    g = np.empty(3)
+    for i in range(3):
+        g[i] = jac[0, i] * r[0] + jac[1, i] * r[1] + jac[2, i] * r[2]
+        for j in range(3):
+            a[i, j] = jac[0, i] * jac[0, j] + jac[1, i] * jac[1, j] + jac[2, i] * jac[2, j]
+    mu = (a[0, 0] + a[1, 1] + a[2, 2]) / 3.0 * 10.0 ** (level - DAMPING_LEVELS + 1)
+    for i in range(3):
+        a[i, i] += mu
+    if not _solve3(a, g, out):
+        out[:] = 0.0
+
+
+@njit
 def element_radii(rot, x_unit, table, sphere_radius, sphere_cos, neck_axis, offset, rho):
     """Head articular radius rho_i (n,) [mm] seen by each element in one pose: the femur's radial
     distance (cube map ``table``, femur frame) in the element's direction rotated into the femur
@@ -272,10 +319,102 @@ def element_radii(rot, x_unit, table, sphere_radius, sphere_cos, neck_axis, offs
 
 
 @njit
+def _equilibrium(d, F, x, normal, area, rho, h, stiffness, c, cap, sphere_radius, tol, max_iter,
+                 max_disp, jac, force, pressure, trial_force, trial_pressure):
+    """Head displacement ``d`` (3,) (in place, from its value on entry) at which the springs
+    balance the load F (3,) [N]: Newton's method on the residual with a backtracking line search,
+    steps capped at ``cap`` [mm]; where a step fails, the springs near contact join the Jacobian
+    and then Levenberg-Marquardt damping grows. ``c``: the mean spring stiffness per area
+    [N/mm3]. Leaves ``force``/``pressure`` evaluated at d; returns (status, iterations, largest
+    deformation over thickness)."""
+    dummy = np.zeros((3, 3))
+    r = np.empty(3)
+    step = np.empty(3)
+    Fx, Fy, Fz = F[0], F[1], F[2]
+    fnorm = math.sqrt(Fx * Fx + Fy * Fy + Fz * Fz)
+    st = NOT_CONVERGED
+    it = 0
+    near = 0.0
+    damping = 0
+    dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force, pressure)
+    if eng < 3 and fnorm > 0.0:
+        # a gap to close first: move the head along the load until its first springs touch
+        t = _gap_along(d, Fx / fnorm, Fy / fnorm, Fz / fnorm, x, rho, h)
+        if t < np.inf:
+            d[0] += (t + 1e-3) * Fx / fnorm
+            d[1] += (t + 1e-3) * Fy / fnorm
+            d[2] += (t + 1e-3) * Fz / fnorm
+            dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force,
+                                 pressure)
+    r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
+    rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
+    while True:
+        if rn <= tol:
+            st = OK
+            break
+        if it >= max_iter:
+            break
+        if math.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2) > max_disp:
+            st = NO_SUPPORT
+            break
+        it += 1
+        if damping > 0:
+            _damped_step(jac, r, damping, step)
+        elif not _solve3(jac, r, step) or eng < 3:
+            # too few springs engaged to fix the head: move along the residual by the
+            # displacement a fully engaged hemisphere would need for it
+            scale = rn / (c * 2.0 * math.pi / 3.0 * sphere_radius ** 2)
+            step[0], step[1], step[2] = r[0] / rn * scale, r[1] / rn * scale, r[2] / rn * scale
+        # trust region (a few springs make a nearly singular Jacobian; a bone overlapping the
+        # layer makes the residual far from linear)
+        sn = math.sqrt(step[0] ** 2 + step[1] ** 2 + step[2] ** 2)
+        if sn > cap:
+            step[0], step[1], step[2] = step[0] * cap / sn, step[1] * cap / sn, step[2] * cap / sn
+        # d_new = d - lam step, backtracking on |residual|
+        lam = 1.0
+        accepted = False
+        tx, ty, tz = d[0], d[1], d[2]
+        for _ in range(40):
+            tx, ty, tz = d[0] - lam * step[0], d[1] - lam * step[1], d[2] - lam * step[2]
+            _springs(tx, ty, tz, x, normal, area, rho, h, stiffness, False, dummy, trial_force, trial_pressure)
+            r2 = math.sqrt((trial_force[0] - Fx) ** 2 + (trial_force[1] - Fy) ** 2 + (trial_force[2] - Fz) ** 2)
+            if r2 < (1.0 - 1e-4 * lam) * rn:
+                accepted = True
+                break
+            lam *= 0.5
+        if not accepted:
+            if eng < 3:
+                st = NO_SUPPORT                    # no springs can push back along the load
+                break
+            if near == 0.0:
+                # at a kink (springs about to engage) the engaged springs' Jacobian can point
+                # nowhere useful: retry with the springs near contact counted in it
+                near = NEAR_CONTACT
+                _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force, pressure, near)
+                continue
+            if damping < DAMPING_LEVELS:
+                # a nearly singular Jacobian (the head free to roll along a groove): damp the
+                # step toward steepest descent
+                damping += 1
+                continue
+            break
+        d[0], d[1], d[2] = tx, ty, tz
+        if damping > 0:
+            damping -= 1
+        dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force, pressure, near)
+        r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
+        rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
+    if st == OK and dmax > 1.0:
+        st = CARTILAGE_CRUSHED
+    return st, it, dmax
+
+
+@njit
 def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, sphere_cos, neck_axis,
                  offset, h, stiffness, tol_rel, tol_abs, max_iter, max_disp,
                  disp, peak, mean, contact_area, residual, status, iterations, pressure_map):
-    """DEA contact pressure of every frame (serial loop, warm-started).
+    """DEA contact pressure of every frame (serial loop, warm-started from the previous frame's
+    displacement; a frame that fails from there is solved again from the centred head).
 
     Parameters
     ----------
@@ -290,8 +429,8 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
 
     Outputs (filled, per frame): disp (3,) [mm], peak / mean [MPa] (mean over the contact area),
     contact_area [mm2], residual [N], status (0 ok, 1 not converged, 2 deformation beyond the
-    thickness, 3 no support), iterations; pressure_map (n_frame, n_el) [MPa] when its first
-    dimension is n_frame (else untouched).
+    thickness, 3 no support), iterations (of both attempts); pressure_map (n_frame, n_el) [MPa]
+    when its first dimension is n_frame (else untouched).
     """
     n = rot.shape[0]
     m = x.shape[0]
@@ -299,80 +438,30 @@ def solve_frames(rot, load, x, x_unit, normal, area, table, sphere_radius, spher
     jac = np.zeros((3, 3))
     force = np.zeros(3)
     trial_force = np.zeros(3)
-    dummy = np.zeros((3, 3))
     pressure = np.zeros(m)
     trial_pressure = np.zeros(m)
-    r = np.empty(3)
-    step = np.empty(3)
     h_mean = 0.0
     a_sum = 0.0
     for i in range(m):
         h_mean += h[i] * area[i]
         a_sum += area[i]
     c = stiffness / (h_mean / a_sum)
+    cap = 0.5 * h_mean / a_sum                     # never step more than half a layer
     full_map = pressure_map.shape[0] == n
     d = np.zeros(3)
     for f in range(n):
         element_radii(rot[f], x_unit, table, sphere_radius, sphere_cos, neck_axis, offset, rho)
-        Fx, Fy, Fz = load[f, 0], load[f, 1], load[f, 2]
-        fnorm = math.sqrt(Fx * Fx + Fy * Fy + Fz * Fz)
-        tol = max(tol_rel * fnorm, tol_abs)
-        st = NOT_CONVERGED
-        it = 0
-        dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force,
-                             pressure)
-        if eng < 3 and fnorm > 0.0:
-            # a gap to close first: move the head along the load until its first springs touch
-            t = _gap_along(d, Fx / fnorm, Fy / fnorm, Fz / fnorm, x, rho, h)
-            if t < np.inf:
-                d[0] += (t + 1e-3) * Fx / fnorm
-                d[1] += (t + 1e-3) * Fy / fnorm
-                d[2] += (t + 1e-3) * Fz / fnorm
-                dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force,
-                                     pressure)
-        r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
-        rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
-        while True:
-            if rn <= tol:
-                st = OK
-                break
-            if it >= max_iter:
-                break
-            it += 1
-            if not _solve3(jac, r, step) or eng < 3:
-                # too few springs engaged to fix the head: move along the residual by the
-                # displacement a fully engaged hemisphere would need for it
-                scale = rn / (c * 2.0 * math.pi / 3.0 * sphere_radius ** 2)
-                step[0], step[1], step[2] = r[0] / rn * scale, r[1] / rn * scale, r[2] / rn * scale
-            # d_new = d - lam step, backtracking on |residual|
-            lam = 1.0
-            accepted = False
-            for _ in range(40):
-                tx, ty, tz = d[0] - lam * step[0], d[1] - lam * step[1], d[2] - lam * step[2]
-                _springs(tx, ty, tz, x, normal, area, rho, h, stiffness, False, dummy, trial_force,
-                         trial_pressure)
-                r2 = math.sqrt((trial_force[0] - Fx) ** 2 + (trial_force[1] - Fy) ** 2
-                               + (trial_force[2] - Fz) ** 2)
-                if r2 < (1.0 - 1e-4 * lam) * rn:
-                    accepted = True
-                    break
-                lam *= 0.5
-            if not accepted:
-                if eng < 3:
-                    st = NO_SUPPORT                # no springs can push back along the load
-                break
-            d[0], d[1], d[2] = tx, ty, tz
-            dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force,
-                                 pressure)
-            r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
-            rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
-            if math.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2) > max_disp:
-                st = NO_SUPPORT
-                break
-        r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
-        residual[f] = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
-        if st == OK and dmax > 1.0:
-            st = CARTILAGE_CRUSHED
+        F = load[f]
+        tol = max(tol_rel * math.sqrt(F[0] ** 2 + F[1] ** 2 + F[2] ** 2), tol_abs)
+        warm = d[0] != 0.0 or d[1] != 0.0 or d[2] != 0.0
+        st, it, dmax = _equilibrium(d, F, x, normal, area, rho, h, stiffness, c, cap, sphere_radius, tol,
+                                    max_iter, max_disp, jac, force, pressure, trial_force, trial_pressure)
+        if warm and (st == NOT_CONVERGED or st == NO_SUPPORT):
+            d[:] = 0.0
+            st, it2, dmax = _equilibrium(d, F, x, normal, area, rho, h, stiffness, c, cap, sphere_radius, tol,
+                                         max_iter, max_disp, jac, force, pressure, trial_force, trial_pressure)
+            it += it2
+        residual[f] = math.sqrt((force[0] - F[0]) ** 2 + (force[1] - F[1]) ** 2 + (force[2] - F[2]) ** 2)
         status[f] = st
         iterations[f] = it
         disp[f, 0], disp[f, 1], disp[f, 2] = d[0], d[1], d[2]
