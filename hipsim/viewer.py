@@ -5,15 +5,17 @@ The page is served by a trame server on this machine (``--port``, default 8080, 
 unless ``--host`` says otherwise); the scene is rendered on the server off screen, as in
 ``hipsim animate``, and streamed to the browser as images, so no local OpenGL is needed in the
 browser and none on a headless server. A new hip shape re-runs the motion on that hip (the
-first time a shape is seen: a few seconds for its meshes and distance field; shapes seen before
+first time a shape is seen: about 50 ms to deform the bones, then the motion; shapes seen before
 come from the per-process caches).
 """
 from __future__ import annotations
 
+import math
+
 from .errors import InputError
 
 ALPHA_RANGE_DEG = (40.0, 90.0)
-LCEA_RANGE_DEG = (10.0, 60.0)
+LCEA_RANGE_DEG = (15.0, 60.0)
 
 
 class Viewer:
@@ -54,7 +56,8 @@ class Viewer:
 
     def set_shape(self, alpha_angle_deg=None, lce_angle_deg=None):
         """Re-run the motion on a hip with another alpha angle and / or LCEA and redraw it at the
-        current frame; InputError for values outside the parametric model's ranges."""
+        current frame; InputError for values outside the sliders' ranges or shapes the bones
+        cannot take."""
         from .animate import _Renderer
         from .config import load_config
         tree = self.config.to_dict()
@@ -85,6 +88,8 @@ def build_app(viewer, server_name="hipsim-view"):
     state, ctrl = server.state, server.controller
     from .hip_models import measured_morphology
     measured = measured_morphology(viewer.config.morphology)
+    # a cam only adds bone: the alpha slider starts at the femur's own alpha angle
+    alpha_min = max(ALPHA_RANGE_DEG[0], math.ceil(measured["alpha_angle_deg"]))
     shown = {"alpha": round(measured["alpha_angle_deg"]), "lcea": round(measured["lce_angle_deg"])}
     state.update({"frame": 0, **shown, "busy": False, "message": ""})
 
@@ -97,10 +102,12 @@ def build_app(viewer, server_name="hipsim-view"):
     def _shape(alpha, lcea, **_):
         if (alpha, lcea) == (shown["alpha"], shown["lcea"]):
             return
+        # only what the user moved: a rounded display value must not reshape the other
+        changed = (alpha if alpha != shown["alpha"] else None, lcea if lcea != shown["lcea"] else None)
         shown.update(alpha=alpha, lcea=lcea)
         state.busy = True
         try:
-            viewer.set_shape(alpha, lcea)
+            viewer.set_shape(*changed)
             state.message = ""
         except InputError as exc:
             state.message = str(exc)
@@ -113,7 +120,7 @@ def build_app(viewer, server_name="hipsim-view"):
             v3.VSpacer()
             v3.VSlider(v_model=("frame", 0), min=0, max=viewer.n_frames - 1, step=1, label="frame",
                        hide_details=True, density="compact", style="max-width: 320px")
-            v3.VSlider(v_model=("alpha", state.alpha), min=ALPHA_RANGE_DEG[0], max=ALPHA_RANGE_DEG[1], step=1,
+            v3.VSlider(v_model=("alpha", state.alpha), min=alpha_min, max=ALPHA_RANGE_DEG[1], step=1,
                        label="alpha [deg]", hide_details=True, density="compact", style="max-width: 240px",
                        disabled=("busy",))
             v3.VSlider(v_model=("lcea", state.lcea), min=LCEA_RANGE_DEG[0], max=LCEA_RANGE_DEG[1], step=1,

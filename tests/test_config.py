@@ -11,7 +11,7 @@ from conftest import ROOT
 def test_defaults_match_contract():
     c = load_config()
     assert c.subject.mass_kg == 70.0 and c.activity.kind == "running" and c.activity.frames == 101
-    assert c.morphology.alpha_angle_deg == 42.0 and c.cartilage.poisson_ratio == 0.45
+    assert c.morphology.alpha_angle_deg is None and c.cartilage.poisson_ratio == 0.45   # the bones' own
     assert c.strength.gluteus_medius == 1.0 and c.solver.activation_exponent == 2.0
 
 

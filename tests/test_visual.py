@@ -41,7 +41,7 @@ def test_plots_of_a_run_a_sweep_and_rom_results(tmp_path, capsys):
     assert _not_blank(_image(tmp_path / "s.png"))
 
     roms = []
-    for alpha in (42, 75):
+    for alpha in ("null", 75):                      # the atlas femur's own alpha angle, and a cam
         out = tmp_path / f"rom{alpha}.nc"
         assert main(["rom", "--set", f"morphology.alpha_angle_deg={alpha}", "--set", "rom.flexion_step_deg=30",
                      "-o", str(out)]) == 0
@@ -68,7 +68,7 @@ def _contact_red(frame):
 def fadir_animations(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("anim")
     out = {}
-    for alpha, suffix in ((90, "gif"), (42, "gif"), (90, "mp4")):
+    for alpha, suffix in ((90, "gif"), (None, "gif"), (90, "mp4")):
         config = _write(tmp, f"fadir{alpha}.yaml", {**FADIR, "morphology": {"alpha_angle_deg": alpha}})
         path = tmp / f"fadir{alpha}.{suffix}"
         assert main(["animate", str(config), "-o", str(path), "--size", "320x240", "--fps", "10"]) == 0
@@ -79,7 +79,7 @@ def fadir_animations(tmp_path_factory):
 def test_animation_frames_size_and_the_contact_colour(fadir_animations):
     import imageio
     frames = {}
-    for key in ((90, "gif"), (42, "gif")):
+    for key in ((90, "gif"), (None, "gif")):
         with imageio.get_reader(fadir_animations[key]) as gif:
             frames[key] = [np.asarray(f)[..., :3].astype(int) for f in gif]
     assert len(frames[(90, "gif")]) == 21 and frames[(90, "gif")][0].shape == (240, 320, 3)
@@ -87,9 +87,10 @@ def test_animation_frames_size_and_the_contact_colour(fadir_animations):
     assert not np.array_equal(frames[(90, "gif")][0], frames[(90, "gif")][-1])           # the femur moves
     corner = frames[(90, "gif")][0][:60, :120]
     assert (corner.sum(axis=-1) < 150).sum() > 100                                        # the caption's text
-    # the alpha-90 cam overlaps the rim at the end of FADIR (red spot / rim); the normal hip never does
-    assert _contact_red(frames[(90, "gif")][-1]) > 30
-    assert max(_contact_red(f) for f in frames[(42, "gif")]) == 0
+    # the alpha-90 cam overlaps the rim at the end of FADIR (red spot / rim); the normal hip comes
+    # within a millimetre (the rim's colour darkens) but never overlaps
+    cam_red = _contact_red(frames[(90, "gif")][-1])
+    assert cam_red > 30 and cam_red > 10 * max(_contact_red(f) for f in frames[(None, "gif")])
     with imageio.get_reader(fadir_animations[(90, "mp4")]) as video:
         assert video.count_frames() == 21 and tuple(video.get_meta_data()["size"]) == (320, 240)
 
