@@ -52,7 +52,7 @@ import numpy as np
 from ._kernels import morph as _morph
 from .bones import Bones
 from .errors import InputError
-from .landmarks import neck_axis_of
+from .landmarks import HEAD_RADIUS_RANGE_MM, neck_axis_of, sphere_by_normals, vertex_normals
 from .measure import (measure_acetabular_version, measure_alpha_angle, measure_cranial_version,
                       measure_femoral_version, measure_head_neck_offset, measure_lcea_rim,
                       measure_neck_shaft_angle)
@@ -96,6 +96,10 @@ FOSSA_HALF_ANGLE_DEG = 58.0
 FOSSA_CENTRE_DEG = 148.0
 #: limits of the deformations [deg] / [mm] (larger requests are refused as impossible shapes)
 MAX_RIM_TURN_DEG = 35.0
+#: the joint rim solve (:meth:`AnatomicalHip.rim_turns`): Newton steps and tolerance [deg]
+RIM_SOLVE_STEPS = 12
+RIM_SOLVE_TOL_DEG = 0.05
+RIM_SOLVE_MAX_STEP_DEG = 8.0
 MAX_SOCKET_TURN_DEG = 30.0
 MAX_NECK_TURN_DEG = 30.0
 MAX_OFFSET_CHANGE_MM = 6.0
@@ -416,6 +420,23 @@ class AnatomicalHip:
                "cranial_version_deg": measure_cranial_version(rim, np.zeros(3), self.P)}
         return out
 
+    def measure_meshes(self, femur_vertices, pelvis_vertices, cam_clock=3.0, neck_axis=None):
+        """The radiographic numbers of bones of this hip's triangles (a shape of it) from the
+        meshes, as on a patient's: the rim found again, the head radius fitted and, unless
+        ``neck_axis`` is given, the neck axis found again (:func:`hipsim.landmarks.neck_axis_of`;
+        a cam or an offset change widens the neck's waist on one side and tilts what it finds by
+        up to ~2 deg). Dict as :meth:`measure`, plus ``head_centre_mm``."""
+        fv = np.asarray(femur_vertices, float)
+        toward = _unit(-self.F[1] + 0.7 * self.F[2])       # down and lateral: the neck's side
+        head = sphere_by_normals(fv[self.femur_head_zone], vertex_normals(fv, self.femur_faces)[self.femur_head_zone],
+                                 False, HEAD_RADIUS_RANGE_MM)
+        neck = neck_axis_of(fv, self.femur_faces, np.zeros(3), head.radius, toward) if neck_axis is None \
+            else np.asarray(neck_axis, float)
+        axis, rim = self._rim(np.asarray(pelvis_vertices, float))
+        out = self.measure(fv, pelvis_vertices, neck, axis, rim, cam_clock=cam_clock, head_radius=head.radius)
+        out["head_centre_mm"] = head.centre
+        return out
+
     @functools.cached_property
     def own(self):
         """The bones' own measurements (alpha at 3 o'clock as ``alpha_angle_deg``)."""
@@ -516,38 +537,20 @@ class AnatomicalHip:
             neck = rot @ self.neck
         # ---- pelvis
         pv = self.bones.pelvis_vertices
-        rim = self.rim
-        lcea = m.lce_angle_deg
-        cranial = getattr(m, "cranial_version_deg", None)
-        cranial_turn = 0.0
-        if cranial is not None:
-            turns, values = self.cranial_table()
-            cranial_turn = _monotone_inverse(turns, values, cranial, "morphology.cranial_version_deg",
-                                             "cranial version")
-        global_turn = 0.0
-        lateral_turn = 0.0
-        if lcea is not None:
-            global_turn = max(0.0, lcea - max(DEEP_SOCKET_LCEA_DEG, own["lce_angle_deg"]))
-            turns, values = self.lcea_table(global_turn, cranial_turn)
-            lateral_turn = _monotone_inverse(turns, values, lcea, "morphology.lce_angle_deg", "LCE angle")
+        rim, axis = self.rim, self.axis
+        lateral_turn, global_turn, cranial_turn, version_change = self.rim_turns(
+            m.lce_angle_deg, getattr(m, "cranial_version_deg", None), m.acetabular_version_deg)
         if lateral_turn or global_turn or cranial_turn:
             pv = pv.copy()
             z = self.rim_zone
             pv[z] = self.rim_turn(pv[z], lateral_turn, global_turn, cranial_turn)
             rim = self.rim_turn(rim, lateral_turn, global_turn, cranial_turn)
-        axis = self.axis
-        version = m.acetabular_version_deg
-        if version is not None:
-            change = version - own["acetabular_version_deg"]
-            if abs(change) > MAX_SOCKET_TURN_DEG:
-                raise InputError("morphology.acetabular_version_deg",
-                                 f"{version:g} deg is more than {MAX_SOCKET_TURN_DEG:g} deg from this socket's own "
-                                 f"{own['acetabular_version_deg']:.1f} deg")
+        if version_change:
             pv = pv.copy()
             z = self.pelvis_zone
-            pv[z] = self.socket_turn(pv[z], change)
-            rim = self.socket_turn(rim, change)
-            axis = _rotate(axis[None], self.P[1], np.array([np.radians(change)]))[0]
+            pv[z] = self.socket_turn(pv[z], version_change)
+            rim = self.socket_turn(rim, version_change)
+            axis = _rotate(axis[None], self.P[1], np.array([np.radians(version_change)]))[0]
         # ---- size
         scale = 1.0 if m.head_radius_mm is None else m.head_radius_mm / R
         fv, pv, rim = fv * scale, pv * scale, rim * scale
@@ -567,6 +570,72 @@ class AnatomicalHip:
                            rim_points=np.ascontiguousarray(rim),
                            rim_clock=clock_position(rim, axis, self.P[1], self.P[0]), info=info,
                            pelvis_axes=self.P, femur_axes=self.F)
+
+    def rim_turns(self, lcea, cranial, version):
+        """(lateral, global, cranial turn [deg] of the rim, version change [deg] of the socket)
+        that give the rim an LCE angle ``lcea``, a cranial version ``cranial`` and an acetabular
+        version ``version`` (each None: the bones' own). Each is first solved alone from its table;
+        as each turn moves the others' measurements a little (the socket's turn moves the cranial
+        version with it, the roof's turn the version), two or more are then corrected together
+        by Newton steps on the measured rim until all are within RIM_SOLVE_TOL_DEG."""
+        own = self.own
+        change = 0.0
+        if version is not None:
+            change = version - own["acetabular_version_deg"]
+            if abs(change) > MAX_SOCKET_TURN_DEG:
+                raise InputError("morphology.acetabular_version_deg",
+                                 f"{version:g} deg is more than {MAX_SOCKET_TURN_DEG:g} deg from this socket's own "
+                                 f"{own['acetabular_version_deg']:.1f} deg")
+        cranial_turn = 0.0
+        if cranial is not None:
+            # the socket's turn carries the cranial version with it, degree for degree
+            turns, values = self.cranial_table()
+            cranial_turn = _monotone_inverse(turns, values + change, cranial, "morphology.cranial_version_deg",
+                                             "cranial version")
+        global_turn = 0.0
+        lateral_turn = 0.0
+        if lcea is not None:
+            global_turn = max(0.0, lcea - max(DEEP_SOCKET_LCEA_DEG, own["lce_angle_deg"]))
+            turns, values = self.lcea_table(global_turn, cranial_turn)
+            lateral_turn = _monotone_inverse(turns, values, lcea, "morphology.lce_angle_deg", "LCE angle")
+        if sum(v is not None for v in (lcea, cranial, version)) < 2:
+            return lateral_turn, global_turn, cranial_turn, change
+        P = self.P
+
+        def measured(lateral, cranial_t, version_change):
+            rim = self.socket_turn(self.rim_turn(self.rim, lateral, global_turn, cranial_t), version_change)
+            return np.array([measure_lcea_rim(rim, np.zeros(3), P), measure_cranial_version(rim, np.zeros(3), P),
+                             measure_acetabular_version(rim, np.zeros(3), P)])
+
+        # Newton on the set keys with the finite-difference Jacobian of the measures by the turns
+        # (the roof's turn and the lateral one interact strongly), steps capped
+        x = np.array([lateral_turn, cranial_turn, change])
+        target = np.array([np.nan if v is None else v for v in (lcea, cranial, version)])
+        used = np.flatnonzero(~np.isnan(target))
+        for _ in range(RIM_SOLVE_STEPS):
+            now = measured(*x)
+            error = target[used] - now[used]
+            if np.abs(error).max() < RIM_SOLVE_TOL_DEG:
+                break
+            jac = np.empty((len(used), len(used)))
+            for j, k in enumerate(used):
+                probe = x.copy()
+                probe[k] += 0.5
+                jac[:, j] = (measured(*probe)[used] - now[used]) / 0.5
+            try:
+                step = np.linalg.solve(jac, error)
+            except np.linalg.LinAlgError:
+                break
+            x[used] += step * min(1.0, RIM_SOLVE_MAX_STEP_DEG / np.abs(step).max())
+        lateral_turn, cranial_turn, change = (float(v) for v in x)
+        missed = np.abs(target[used] - measured(*x)[used]).max() > 10 * RIM_SOLVE_TOL_DEG
+        for key, value, limit in (("lce_angle_deg", lateral_turn, MAX_RIM_TURN_DEG),
+                                  ("cranial_version_deg", cranial_turn, MAX_RIM_TURN_DEG),
+                                  ("acetabular_version_deg", change, MAX_SOCKET_TURN_DEG)):
+            if abs(value) > limit or missed:
+                raise InputError(f"morphology.{key}", "this combination of LCE angle, acetabular and cranial "
+                                                      "version cannot be built on this hip")
+        return lateral_turn, global_turn, cranial_turn, change
 
     def own_alpha(self, cam_clock):
         key = round(float(cam_clock), 6)

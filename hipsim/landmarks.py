@@ -26,8 +26,11 @@ Femur (a right femur)
     y), x = y cross z anterior. The posterior condylar axis, not ISB's epicondylar one, is the
     rotational reference of femoral version on CT (Murphy et al. 1987, J Bone Joint Surg Am
     69:1169) and of the CT range-of-motion studies; the epicondylar extremes of these meshes
-    also lie 17-20 deg off it, more than the 4-7 deg anatomical twist, so they are not used. Neck axis: from the head centre through the centroid
-    of the narrowest cross-section of the neck (iterated). Shaft axis: principal axis of the middle
+    also lie 17-20 deg off it, more than the 4-7 deg anatomical twist, so they are not used. Neck
+    axis: from the head centre through the centroid of the narrowest cross-section of the neck
+    between 0.9 and NECK_SCAN_END head radii from the centre (iterated): the waist next to the
+    head; further out a cam, which fills the waist, would move the minimum to the trochanteric
+    flare and tilt the axis by ~16 deg. Shaft axis: principal axis of the middle
     of the diaphysis (30-70 % of the length).
 
 All lengths in millimetres; frames as (3, 3) arrays whose rows are the unit axes (x, y, z)
@@ -50,6 +53,8 @@ SPHERE_BAND_MM = 1.5
 EPICONDYLE_FRACTION = 0.12
 #: distal slab [mm] searched for the most posterior points of the condyles
 POSTERIOR_CONDYLE_SLAB_MM = 35.0
+#: the narrowest neck section is sought up to this many head radii from the head centre
+NECK_SCAN_END = 1.4
 
 
 def _unit(v):
@@ -350,7 +355,7 @@ def neck_axis_of(vertices, faces, head_centre, head_radius, toward_shaft, name="
     a = _unit(v[band].mean(axis=0) - c)
     for _ in range(4):
         best = None
-        for s in np.linspace(0.9 * R, 1.7 * R, 17):
+        for s in np.linspace(0.9 * R, NECK_SCAN_END * R, 11):
             p = c + s * a
             mid, length = section_ring(v, faces, p, a, 1.2 * R)
             if length.sum() < 1e-6:
