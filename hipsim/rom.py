@@ -28,6 +28,8 @@ from .mesh import bisect_boundary, hip_rotation
 from .variables import CONVENTIONS
 
 SCAN_STEP_DEG = 1.0
+#: scan steps per clearance query
+SCAN_CHUNK = 6
 ROTATION_LIMIT_DEG = 90.0
 FLEXION_LIMIT_DEG = 150.0
 ABDUCTION_LIMIT_DEG = 90.0
@@ -62,11 +64,17 @@ def first_contact(clearance_of, limit, tolerance):
     that contact, status (LIMIT_STATUS: 0 contact, 1 none within the search, 2 overlapping at 0).
     """
     steps = np.arange(0.0, abs(limit) + 1e-9, SCAN_STEP_DEG) * np.sign(limit)
-    clearance, _ = clearance_of(steps)
-    touching = np.flatnonzero(clearance < 0.0)
-    if touching.size == 0:
+    # scanned a few steps at a time, stopping at the first contact: poses deep in bone cost
+    # the clearance query most (every overlapping point's depth) and are not needed
+    i = None
+    for start in range(0, len(steps), SCAN_CHUNK):
+        clearance, _ = clearance_of(steps[start:start + SCAN_CHUNK])
+        touching = np.flatnonzero(clearance < 0.0)
+        if touching.size:
+            i = start + int(touching[0])
+            break
+    if i is None:
         return float("nan"), float("nan"), 1
-    i = int(touching[0])
     if i == 0:
         return float("nan"), float("nan"), 2
     lo, hi = bisect_boundary(lambda a: clearance_of(np.array([a]))[0][0] >= 0.0,
