@@ -182,18 +182,16 @@ def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE, bvh=None):
         bvh = head_bvh(hip_geometry)
     else:
         bvh = refit(bvh, femur.vertices, femur.faces)
+    # down the neck a ray stays in bone: no articular surface there (not cast; the sphere stands in)
+    neck = np.ascontiguousarray(hip_geometry.neck_axis, float)
     table = _k.radial_table(int(table_size), bvh.bmin, bvh.bmax, bvh.left, bvh.right, bvh.start, bvh.count,
-                            bvh.tri)
+                            bvh.tri, neck, math.cos(math.radians(NECK_CONE_DEG)))
     if not np.isfinite(table).any():
         raise InputError(femur.name, "rays from the head centre meet no bone: is the head centre inside the head?")
     # rays that leave the near part of the bone run down the neck, never under the cartilage
-    table = np.where(np.isfinite(table), table, float(hip_geometry.head_radius_mm))
     info = getattr(hip_geometry, "info", {}) or {}
     R, band = float(hip_geometry.head_radius_mm), float(info.get("head_band_mm", 0.0))
-    table = R + np.maximum(table - R - band, 0.0)
-    # down the neck a ray stays in bone: no articular surface there (the sphere stands in for it)
-    neck = np.asarray(hip_geometry.neck_axis, float)
-    table = np.where(_texel_directions(table.shape[1]) @ neck > math.cos(math.radians(NECK_CONE_DEG)), R, table)
+    table = np.where(np.isfinite(table), R + np.maximum(table - R - band, 0.0), R)
     generated = "junction_deg" in info
     if generated:
         boundary = max(info.get("cam_onset_deg") or 0.0, info.get("junction_deg", NATURAL_JUNCTION_DEG))
@@ -202,16 +200,6 @@ def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE, bvh=None):
         sphere_cos = -2.0
     return HeadShape(table, float(hip_geometry.head_radius_mm), sphere_cos,
                      np.ascontiguousarray(hip_geometry.neck_axis, float), float(offset_mm), bvh)
-
-
-def _texel_directions(n):
-    """(6, n, n, 3) unit directions of the cube map's texel centres (:func:`hipsim._kernels.dea.cube_direction`)."""
-    c = -1.0 + (2.0 * np.arange(n) + 1.0) / n
-    s, t = np.meshgrid(c, c, indexing="ij")
-    one = np.ones_like(s)
-    faces = [(one, s, t), (-one, s, t), (s, one, t), (s, -one, t), (s, t, one), (s, t, -one)]
-    d = np.stack([np.stack(f, axis=-1) for f in faces])
-    return d / np.linalg.norm(d, axis=-1, keepdims=True)
 
 
 def head_bvh(hip_geometry):

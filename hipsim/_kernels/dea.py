@@ -127,9 +127,11 @@ def cube_direction(face, s, t):
 
 
 @njit(parallel=True)
-def radial_table(n, bmin, bmax, left, right, start, count, tri):
+def radial_table(n, bmin, bmax, left, right, start, count, tri, skip_axis, skip_cos):
     """Cube map (6, n, n) of the distance from the origin (head centre) to the surface along
-    the direction of each texel centre (first hit; inf where a ray misses); threads over rows."""
+    the direction of each texel centre (first hit; inf where a ray misses); texels whose
+    direction is within acos(skip_cos) of ``skip_axis`` (3,) are not cast (NaN); threads over
+    rows."""
     table = np.empty((6, n, n))
     for row in prange(6 * n):
         stack = np.empty(STACK_SIZE, np.int64)
@@ -138,6 +140,9 @@ def radial_table(n, bmin, bmax, left, right, start, count, tri):
         for j in range(n):
             t = -1.0 + (2.0 * j + 1.0) / n
             dx, dy, dz = cube_direction(f, s, t)
+            if dx * skip_axis[0] + dy * skip_axis[1] + dz * skip_axis[2] > skip_cos:
+                table[f, i, j] = np.nan
+                continue
             table[f, i, j] = first_hit(0.0, 0.0, 0.0, dx, dy, dz, bmin, bmax, left, right, start,
                                        count, tri, stack)
     return table
@@ -328,6 +333,7 @@ def _equilibrium(d, F, x, normal, area, rho, h, stiffness, c, cap, sphere_radius
     [N/mm3]. Leaves ``force``/``pressure`` evaluated at d; returns (status, iterations, largest
     deformation over thickness)."""
     dummy = np.zeros((3, 3))
+    trial_jac = np.zeros((3, 3))
     r = np.empty(3)
     step = np.empty(3)
     Fx, Fy, Fz = F[0], F[1], F[2]
@@ -374,9 +380,13 @@ def _equilibrium(d, F, x, normal, area, rho, h, stiffness, c, cap, sphere_radius
         lam = 1.0
         accepted = False
         tx, ty, tz = d[0], d[1], d[2]
+        tdmax, teng = dmax, eng
         for _ in range(40):
             tx, ty, tz = d[0] - lam * step[0], d[1] - lam * step[1], d[2] - lam * step[2]
-            _springs(tx, ty, tz, x, normal, area, rho, h, stiffness, False, dummy, trial_force, trial_pressure)
+            # the full step, usually taken, also gets its Jacobian (no second pass when accepted)
+            full = lam == 1.0
+            tdmax, teng = _springs(tx, ty, tz, x, normal, area, rho, h, stiffness, full, trial_jac if full else dummy,
+                                   trial_force, trial_pressure, near)
             r2 = math.sqrt((trial_force[0] - Fx) ** 2 + (trial_force[1] - Fy) ** 2 + (trial_force[2] - Fz) ** 2)
             if r2 < (1.0 - 1e-4 * lam) * rn:
                 accepted = True
@@ -401,7 +411,14 @@ def _equilibrium(d, F, x, normal, area, rho, h, stiffness, c, cap, sphere_radius
         d[0], d[1], d[2] = tx, ty, tz
         if damping > 0:
             damping -= 1
-        dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force, pressure, near)
+        if lam == 1.0:
+            jac[:, :] = trial_jac
+            force[:] = trial_force
+            pressure[:] = trial_pressure
+            dmax, eng = tdmax, teng
+        else:
+            dmax, eng = _springs(d[0], d[1], d[2], x, normal, area, rho, h, stiffness, True, jac, force, pressure,
+                                 near)
         r[0], r[1], r[2] = force[0] - Fx, force[1] - Fy, force[2] - Fz
         rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
     if st == OK and dmax > 1.0:
