@@ -173,6 +173,7 @@ class AnatomicalHip:
         self.rim_clock = clock_position(self.rim, self.axis, self.P[1], self.P[0])
         self._rim_psi_table = np.ascontiguousarray(self.rim_psi_at(np.arange(RIM_TABLE_SIZE) * 12.0 / RIM_TABLE_SIZE))
         self._rim_zone = None
+        self._rim_weights = None
         fr = np.linalg.norm(fv, axis=1)
         pr = np.linalg.norm(b.pelvis_vertices, axis=1)
         #: vertices each deformation can move (the rest stay: their weights are zero)
@@ -335,28 +336,44 @@ class AnatomicalHip:
         psi = np.concatenate([psi, psi, psi])
         return np.interp(np.mod(clock, 12.0), c, psi)
 
-    def rim_turn(self, p, lateral_deg, global_deg, cranial_deg):
-        """Pelvis points with the rim zone turned toward the axis (module docstring;
-        :func:`hipsim._kernels.morph.rim_turn`)."""
-        if not (lateral_deg or global_deg or cranial_deg):
-            return p
+    def rim_turn_weights(self, p):
+        """(n, 6) what the rim turn of base points ``p`` (n, 3) depends on
+        (:func:`hipsim._kernels.morph.rim_turn_weights`): computed once for the points a shape turns."""
         a = self.axis
         sup = _unit(self.P[1] - (self.P[1] @ a) * a)
         ant = _unit(self.P[0] - (self.P[0] @ a) * a)
+        weights = np.empty((len(p), 6))
+        _morph.rim_turn_weights(np.ascontiguousarray(p, float), a, sup, ant, self._rim_psi_table, self.Rs,
+                                RIM_CRANIAL_CLOCK_H, RIM_CRANIAL_HALF_WIDTH_H, RIM_ZONE_INSIDE_DEG, RIM_ZONE_FADE_DEG,
+                                RIM_ZONE_NEAR_MM, RIM_ZONE_FAR_MM, weights)
+        return weights
+
+    def rim_turn(self, p, lateral_deg, global_deg, cranial_deg, weights=None):
+        """Pelvis points with the rim zone turned toward the axis (module docstring;
+        :func:`hipsim._kernels.morph.rim_turn`); ``weights``: :meth:`rim_turn_weights` of ``p``."""
+        if not (lateral_deg or global_deg or cranial_deg):
+            return p
+        if weights is None:
+            weights = self.rim_turn_weights(p)
         out = np.empty_like(p)
-        _morph.rim_turn(np.ascontiguousarray(p, float), a, sup, ant, self._rim_psi_table, self.Rs, float(lateral_deg),
-                        float(global_deg), float(cranial_deg), RIM_CRANIAL_CLOCK_H, RIM_CRANIAL_HALF_WIDTH_H,
-                        RIM_ZONE_INSIDE_DEG, RIM_ZONE_FADE_DEG, RIM_ZONE_NEAR_MM, RIM_ZONE_FAR_MM, out)
+        _morph.rim_turn(np.ascontiguousarray(p, float), weights, float(lateral_deg), float(global_deg),
+                        float(cranial_deg), out)
         return out
+
+    def _turn_rim(self, lateral_deg, global_deg, cranial_deg):
+        """The base rim polyline turned (its weights kept)."""
+        if self._rim_weights is None:
+            self._rim_weights = self.rim_turn_weights(self.rim)
+        return self.rim_turn(self.rim, lateral_deg, global_deg, cranial_deg, self._rim_weights)
 
     @property
     def rim_zone(self):
         """The pelvis vertices the rim turn moves (zone weight > 0; from their base positions)."""
         if self._rim_zone is None:
-            pv = self.bones.pelvis_vertices
             z = self.pelvis_zone
-            moved = self.rim_turn(pv[z], 1.0, 1.0, 1.0)
-            self._rim_zone = z[np.any(moved != pv[z], axis=1)]
+            weights = self.rim_turn_weights(self.bones.pelvis_vertices[z])
+            moving = weights[:, 2] > 0.0
+            self._rim_zone, self._rim_zone_weights = z[moving], np.ascontiguousarray(weights[moving])
         return self._rim_zone
 
     def socket_turn(self, p, version_change_deg):
@@ -468,7 +485,7 @@ class AnatomicalHip:
     def lcea_table(self, global_deg, cranial_deg):
         def build():
             turns = np.linspace(-MAX_RIM_TURN_DEG, MAX_RIM_TURN_DEG, 29)
-            values = [measure_lcea_rim(self.rim_turn(self.rim, t, global_deg, cranial_deg), np.zeros(3), self.P)
+            values = [measure_lcea_rim(self._turn_rim(t, global_deg, cranial_deg), np.zeros(3), self.P)
                       for t in turns]
             return turns, np.array(values)
         return self._table("lcea", (round(global_deg, 6), round(cranial_deg, 6)), build)
@@ -478,7 +495,7 @@ class AnatomicalHip:
             turns = np.linspace(-MAX_RIM_TURN_DEG, MAX_RIM_TURN_DEG, 21)
             values = []
             for t in turns:
-                rim = self.rim_turn(self.rim, 0.0, 0.0, t)
+                rim = self._turn_rim(0.0, 0.0, t)
                 values.append(measure_cranial_version(rim, np.zeros(3), self.P))
             return turns, np.array(values)
         return self._table("cranial", 0, build)
@@ -543,8 +560,8 @@ class AnatomicalHip:
         if lateral_turn or global_turn or cranial_turn:
             pv = pv.copy()
             z = self.rim_zone
-            pv[z] = self.rim_turn(pv[z], lateral_turn, global_turn, cranial_turn)
-            rim = self.rim_turn(rim, lateral_turn, global_turn, cranial_turn)
+            pv[z] = self.rim_turn(pv[z], lateral_turn, global_turn, cranial_turn, self._rim_zone_weights)
+            rim = self._turn_rim(lateral_turn, global_turn, cranial_turn)
         if version_change:
             pv = pv.copy()
             z = self.pelvis_zone
@@ -603,7 +620,7 @@ class AnatomicalHip:
         P = self.P
 
         def measured(lateral, cranial_t, version_change):
-            rim = self.socket_turn(self.rim_turn(self.rim, lateral, global_turn, cranial_t), version_change)
+            rim = self.socket_turn(self._turn_rim(lateral, global_turn, cranial_t), version_change)
             return np.array([measure_lcea_rim(rim, np.zeros(3), P), measure_cranial_version(rim, np.zeros(3), P),
                              measure_acetabular_version(rim, np.zeros(3), P)])
 
