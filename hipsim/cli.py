@@ -321,6 +321,8 @@ COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, 
 
 
 def main(argv=None):
+    from ._memory import reuse_large_blocks
+    reuse_large_blocks()
     args = None
     try:
         args = build_parser().parse_args(argv)

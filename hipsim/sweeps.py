@@ -58,6 +58,9 @@ def run_points(base_tree, points):
     points; template is the first point's Dataset (variables, labels and attrs of the layout).
     """
     import numba
+
+    from ._memory import reuse_large_blocks
+    reuse_large_blocks()                # a worker's process: new shapes reuse the last one's memory
     base = load_config(base_tree)
     threads = numba.get_num_threads()
     numba.set_num_threads(1)            # one level of parallelism: the sweep's workers, serial kernels
@@ -151,19 +154,30 @@ class _LocalPool:
     ``if __name__ == "__main__":``; a main that cannot be imported (a script piped to python)
     gets plain fork instead. A pool whose worker died is replaced by :meth:`restart`."""
 
+    PRELOAD = ["hipsim.sweeps", "hipsim.pipeline"]
+
     def __init__(self, workers):
+        self.context = self.start()
+        self.workers = workers
+        self.pool = None
+        self.restart()
+
+    @classmethod
+    def start(cls):
+        """The multiprocessing context of the workers, its fork server started (it imports hipsim
+        in the background while this process goes on; idempotent)."""
         import multiprocessing
         methods = multiprocessing.get_all_start_methods()
         main_file = getattr(sys.modules.get("__main__"), "__file__", None)
         importable_main = main_file is None or os.path.isfile(main_file)
         method = "forkserver" if "forkserver" in methods and importable_main else (
             "fork" if "fork" in methods else "spawn")
-        self.context = multiprocessing.get_context(method)
+        context = multiprocessing.get_context(method)
         if method == "forkserver":
-            self.context.set_forkserver_preload(["hipsim.sweeps", "hipsim.pipeline"])
-        self.workers = workers
-        self.pool = None
-        self.restart()
+            from multiprocessing import forkserver
+            context.set_forkserver_preload(cls.PRELOAD)
+            forkserver.ensure_running()
+        return context
 
     def restart(self):
         """A fresh pool (the old one shut down); returns its submit function."""
@@ -240,6 +254,8 @@ def sweep(config, client=None, workers=None, output=None, resume=False, progress
     -------
     xarray.Dataset: in memory without ``output``; opened lazily from ``output`` otherwise.
     """
+    if client is None and (workers is None or (isinstance(workers, int) and workers > 1)):
+        _LocalPool.start()          # the workers' fork server imports hipsim while the points are checked
     prepared = prepare(config)
     if output is None:
         with tempfile.TemporaryDirectory(prefix="hipsim-sweep-") as tmp:
