@@ -143,7 +143,9 @@ class _Renderer:
                     scalar_bar_args={"title": "muscle activation", "position_x": 0.7, "position_y": 0.05,
                                      "color": "black", "width": 0.25})
 
-    def update(self, i):
+    def update(self, i, render=True):
+        """Move the scene to frame ``i``; ``render=False`` leaves the drawing to the caller (a
+        movie's ``write_frame`` renders once itself)."""
         s = self.scene
         R = s.femur_rotation[i]
         for part in self.femur_parts:
@@ -163,7 +165,8 @@ class _Renderer:
                                          f"hip contact force {np.linalg.norm(s.contact_force_bw[i]):4.2f} BW\n"
                                          f"clearance {s.clearance[i]:5.2f} mm\n"
                                          f"peak cartilage pressure {s.peak_pressure[i]:4.1f} MPa")
-        self.plotter.render()
+        if render:
+            self.plotter.render()
 
 
 def _framing(scene, size):
@@ -221,7 +224,7 @@ def render(scene, output, camera="joint", size=DEFAULT_SIZE, fps=20, progress=No
             pl.open_movie(str(tmp), framerate=fps, quality=7)
         n = len(scene.phase)
         for i in tqdm(range(n), unit="frame", desc="animate", disable=None if progress is None else not progress):
-            renderer.update(i)
+            renderer.update(i, render=False)
             pl.write_frame()
         pl.close()
         os.replace(tmp, output)
