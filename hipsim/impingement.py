@@ -56,6 +56,7 @@ from .mesh import clock_position
 
 FEMUR_NON_ARTICULAR = (1, 2, 3)          # head_neck_junction, neck, trochanter
 ACETABULUM_CONTACT = (2, 3, 4)           # rim, outer, labrum
+_NON_ARTICULAR = np.isin(np.arange(128), FEMUR_NON_ARTICULAR)     # by region code
 BVH_LEAF_SIZE = 4
 SPHERE_LEAF_SIZE = 8
 #: default guaranteed error bound of ``clearance_mm`` [mm] (:class:`ClearanceModel`)
@@ -152,13 +153,66 @@ def build_bvh(vertices, faces, face_ids, leaf_size=BVH_LEAF_SIZE):
     return BVH(bmin, bmax, left, right, start, count, np.ascontiguousarray(tri[order]), face_ids[order])
 
 
-def refit(bvh, vertices, faces):
-    """The BVH of the same faces after their vertices moved (same tree, new boxes)."""
+def joined_bvh(a, b):
+    """One BVH over the triangles of BVHs ``a`` and ``b``: a root whose children are their roots,
+    ``a``'s slots first and its nodes next (1 .. len(a)), so ``a`` is a part of it
+    (:func:`contact_part`) and one refit serves both."""
+    na, ma = len(a.left), len(a.face)
+    shift = lambda child, by: np.where(child >= 0, child + by, -1)     # noqa: E731
+    return BVH(bmin=np.vstack([np.minimum(a.bmin[0], b.bmin[0]), a.bmin, b.bmin]),
+               bmax=np.vstack([np.maximum(a.bmax[0], b.bmax[0]), a.bmax, b.bmax]),
+               left=np.concatenate([[1], shift(a.left, 1), shift(b.left, 1 + na)]).astype(np.int64),
+               right=np.concatenate([[1 + na], shift(a.right, 1), shift(b.right, 1 + na)]).astype(np.int64),
+               start=np.concatenate([[0], a.start, b.start + ma]).astype(np.int64),
+               count=np.concatenate([[0], a.count, b.count]).astype(np.int64),
+               tri=np.ascontiguousarray(np.concatenate([a.tri, b.tri])),
+               face=np.concatenate([a.face, b.face]).astype(np.int64))
+
+
+def contact_part(joined, part):
+    """The BVH ``part`` (the first of :func:`joined_bvh`) as views into a refit of the joined one."""
+    if len(joined.left) == len(part.left):          # nothing was joined to it
+        return joined
+    na, ma = len(part.left), len(part.face)
+    return part._replace(bmin=joined.bmin[1:1 + na], bmax=joined.bmax[1:1 + na], tri=joined.tri[:ma])
+
+
+def moved_vertices(vertices, previous):
+    """(V,) bool: the vertices whose position differs from ``previous`` (V, 3), or None when the
+    two cannot be compared (no previous positions, another vertex count)."""
+    if previous is None or previous.shape != vertices.shape:
+        return None
+    out = np.empty(len(vertices), np.bool_)
+    _k.changed_rows(np.ascontiguousarray(vertices, np.float64), np.ascontiguousarray(previous, np.float64), out)
+    return out
+
+
+def refit(bvh, vertices, faces, moved=None, corners=None):
+    """:func:`refit_changes` without the record of what changed."""
+    return refit_changes(bvh, vertices, faces, moved, corners)[0]
+
+
+def refit_changes(bvh, vertices, faces, moved=None, corners=None):
+    """The BVH of the same faces after their vertices moved (same tree, new boxes). ``moved``
+    (V,) bool: ``bvh`` is already fitted to the vertices' earlier positions and only these
+    moved, so only the triangles touching them and the boxes above them are redone (a new hip
+    shape moves a part of them). ``corners``: ``faces[bvh.face]`` (M, 3) when kept.
+
+    Returns (BVH, dirty, slot_moved): with ``moved``, (N,) bool the nodes whose box was redone
+    and (M,) bool the slots whose triangle moved; without it, both None (everything)."""
+    vertices = np.ascontiguousarray(vertices, np.float64)
+    if moved is not None:
+        tri, bmin, bmax = bvh.tri.copy(), bvh.bmin.copy(), bvh.bmax.copy()
+        if corners is None:
+            corners = np.ascontiguousarray(faces[bvh.face])
+        dirty, slot_moved = _k.refit_bvh_moved(bmin, bmax, bvh.left, bvh.right, bvh.start, bvh.count, tri, corners,
+                                               vertices, moved)
+        return bvh._replace(bmin=bmin, bmax=bmax, tri=tri), dirty, slot_moved
     tri = np.empty_like(bvh.tri)
-    _k.gather_triangles(np.ascontiguousarray(vertices, np.float64), faces, bvh.face, tri)
+    _k.gather_triangles(vertices, faces, bvh.face, tri)
     bmin, bmax = np.empty_like(bvh.bmin), np.empty_like(bvh.bmax)
     _k.refit_bvh(bmin, bmax, bvh.left, bvh.right, bvh.start, bvh.count, tri)
-    return bvh._replace(bmin=bmin, bmax=bmax, tri=tri)
+    return bvh._replace(bmin=bmin, bmax=bmax, tri=tri), None, None
 
 
 def estimate_acetabular_axis(vertices, faces, face_region):
@@ -202,9 +256,18 @@ class PelvisTopology:
         if contact.size == 0:
             raise ValueError("acetabulum: no contact faces (regions rim 2, outer 3, labrum 4)")
         self.contact = build_bvh(vertices, self.faces, contact)
-        self.every = build_bvh(vertices, self.faces, np.arange(len(self.faces)))
+        rest = np.setdiff1d(np.arange(len(self.faces)), contact)
+        self.every = self.contact if rest.size == 0 else \
+            joined_bvh(self.contact, build_bvh(vertices, self.faces, rest))
 
     _NAMES = ("faces", "region", "twins", "vertex_faces", "vertex_faces_start")
+
+    @property
+    def every_corners(self):
+        """(M, 3) the vertices of each slot of ``every`` (the refit's reads in slot order)."""
+        if getattr(self, "_every_corners", None) is None:
+            self._every_corners = np.ascontiguousarray(self.faces[self.every.face])
+        return self._every_corners
 
     def to_arrays(self):
         return _state(self, self._NAMES, ("contact", "every"))
@@ -216,10 +279,15 @@ class PelvisTopology:
     def matches(self, faces, region):
         return _same(self.faces, faces) and _same(self.region, region)
 
-    def pelvis(self, vertices):
+    def pelvis(self, vertices, previous=None):
+        """The kernel's Pelvis of these vertex positions; ``previous``: a Pelvis of the same
+        triangles at other positions, whose trees are refitted only where vertices moved."""
         v = np.ascontiguousarray(vertices, np.float64)
         f = self.faces
-        c_bvh, a_bvh = refit(self.contact, v, f), refit(self.every, v, f)
+        moved = None if previous is None else moved_vertices(v, previous.vertices)
+        a_bvh = refit(self.every, v, f) if moved is None else \
+            refit(previous.every, v, f, moved, self.every_corners)
+        c_bvh = contact_part(a_bvh, self.contact)
         pel = _k.Pelvis(c_bvh, a_bvh, v, f, self.twins, self.vertex_faces_start, self.vertex_faces, np.zeros(2))
         stack = np.empty(_k.STACK_SIZE, np.int64)
         d0, slot, qx, qy, qz, feat = _k.bvh_nearest(0.0, 0.0, 0.0, np.inf, a_bvh.bmin, a_bvh.bmax, a_bvh.left,
@@ -263,21 +331,16 @@ class FemurTopology:
     def matches(self, faces, region):
         if not _same(self.faces, faces):
             return False
-        return bool(np.all(self.query[faces[np.isin(region, FEMUR_NON_ARTICULAR)]] >= 0))
+        return bool(np.all(self.query[faces[_NON_ARTICULAR[np.asarray(region, np.int64)]]] >= 0))
 
     def femur(self, vertices, region):
         v = np.ascontiguousarray(vertices, np.float64)
         f = self.faces
-        non_art = np.isin(region, FEMUR_NON_ARTICULAR)
+        non_art = _NON_ARTICULAR[np.asarray(region, np.int64)]
         if not non_art.any():
             raise ValueError("femur: no non-articular faces (regions 1, 2, 3)")
-        fn, farea = np.empty((len(f), 3)), np.empty(len(f))
-        _k.face_areas(v, f, fn, farea)
-        lump = np.where(non_art, farea / 3.0, 0.0)
-        weight = np.bincount(f[:, 0], lump, minlength=len(v)) + np.bincount(f[:, 1], lump, minlength=len(v)) \
-            + np.bincount(f[:, 2], lump, minlength=len(v))
-        active_vertex = np.zeros(len(v), bool)
-        active_vertex[f[non_art].ravel()] = True
+        weight, active_vertex = np.empty(len(v)), np.empty(len(v), np.bool_)
+        _k.area_lumps(v, f, non_art, weight, active_vertex)
         e = self.edges
         longest = np.empty(len(v))
         _k.edge_lengths(v, e, self.adj_start, longest)
@@ -356,11 +419,11 @@ class ClearanceModel:
             PelvisTopology(av, af, ar)
         self.femur_topology, self.pelvis_topology = ft, pt
         self.femur = ft.femur(fv, fr)
-        if reuse is not None and pt is reuse.pelvis_topology and reuse._pelvis_vertices is not None \
-                and _same(reuse._pelvis_vertices, av):
-            self.pelvis = reuse.pelvis
+        previous = reuse.pelvis if reuse is not None and pt is reuse.pelvis_topology else None
+        if previous is not None and reuse._pelvis_vertices is not None and _same(reuse._pelvis_vertices, av):
+            self.pelvis = previous
         else:
-            self.pelvis = pt.pelvis(av)
+            self.pelvis = pt.pelvis(av, previous)
         self._pelvis_vertices = av
         axis = getattr(hip_geometry, "acetabular_axis", None)
         if axis is None:

@@ -368,22 +368,94 @@ def build_tree(lo, hi, leaf_size):
 
 
 @njit
-def refit_bvh(bmin, bmax, left, right, start, count, tri):
-    """Recompute the node boxes (in place) of a BVH whose triangles ``tri`` (by slot) moved."""
+def _leaf_box(bmin, bmax, node, start, count, tri):
+    for k in range(3):
+        lo, hi = np.inf, -np.inf
+        for s in range(start[node], start[node] + count[node]):
+            for c in range(3):
+                lo = min(lo, tri[s, c, k])
+                hi = max(hi, tri[s, c, k])
+        bmin[node, k], bmax[node, k] = lo, hi
+
+
+@njit
+def _inner_boxes(bmin, bmax, left, right, count, dirty):
+    """Boxes of the inner nodes flagged by their children (children have larger indices, so one
+    pass from the last node up)."""
     for node in range(bmin.shape[0] - 1, -1, -1):
         if count[node] > 0:
-            for k in range(3):
-                lo, hi = np.inf, -np.inf
-                for s in range(start[node], start[node] + count[node]):
-                    for c in range(3):
-                        lo = min(lo, tri[s, c, k])
-                        hi = max(hi, tri[s, c, k])
-                bmin[node, k], bmax[node, k] = lo, hi
-        else:
-            l, r = left[node], right[node]
+            continue
+        l, r = left[node], right[node]
+        if dirty[l] or dirty[r]:
+            dirty[node] = True
             for k in range(3):
                 bmin[node, k] = min(bmin[l, k], bmin[r, k])
                 bmax[node, k] = max(bmax[l, k], bmax[r, k])
+
+
+@njit(parallel=True)
+def refit_bvh(bmin, bmax, left, right, start, count, tri):
+    """Recompute the node boxes (in place) of a BVH whose triangles ``tri`` (by slot) moved
+    (threads over the leaves)."""
+    dirty = np.ones(bmin.shape[0], np.bool_)
+    for node in prange(bmin.shape[0]):
+        if count[node] > 0:
+            _leaf_box(bmin, bmax, node, start, count, tri)
+    _inner_boxes(bmin, bmax, left, right, count, dirty)
+
+
+@njit(parallel=True)
+def refit_bvh_moved(bmin, bmax, left, right, start, count, tri, corners, vertices, moved):
+    """:func:`refit_bvh` of a BVH refitted to earlier vertex positions, where only the vertices
+    flagged in ``moved`` (V,) changed: the slots (``corners`` (M, 3): each slot's vertex indices)
+    touching one are re-gathered from ``vertices`` and only the boxes above them recomputed (in
+    place; threads over the leaves). Returns (N,) whether each node's box was redone and (M,)
+    whether each slot's triangle moved."""
+    dirty = np.zeros(bmin.shape[0], np.bool_)
+    slot_moved = np.zeros(tri.shape[0], np.bool_)
+    for node in prange(bmin.shape[0]):
+        if count[node] == 0:
+            continue
+        for s in range(start[node], start[node] + count[node]):
+            a, b, c = corners[s, 0], corners[s, 1], corners[s, 2]
+            if moved[a] or moved[b] or moved[c]:
+                dirty[node] = True
+                slot_moved[s] = True
+                for k in range(3):
+                    tri[s, 0, k] = vertices[a, k]
+                    tri[s, 1, k] = vertices[b, k]
+                    tri[s, 2, k] = vertices[c, k]
+        if dirty[node]:
+            _leaf_box(bmin, bmax, node, start, count, tri)
+    _inner_boxes(bmin, bmax, left, right, count, dirty)
+    return dirty, slot_moved
+
+@njit
+def area_lumps(vertices, faces, take, weight, active):
+    """Area lumps [mm2] of the faces flagged in ``take`` (F,): a third of each face's area to each
+    of its vertices, summed into ``weight`` (V,) (zeroed first), and ``active`` (V,) set where a
+    vertex has such a face."""
+    weight[:] = 0.0
+    active[:] = False
+    for f in range(faces.shape[0]):
+        if not take[f]:
+            continue
+        a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+        ux, uy, uz = vertices[b, 0] - vertices[a, 0], vertices[b, 1] - vertices[a, 1], vertices[b, 2] - vertices[a, 2]
+        vx, vy, vz = vertices[c, 0] - vertices[a, 0], vertices[c, 1] - vertices[a, 1], vertices[c, 2] - vertices[a, 2]
+        nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+        lump = math.sqrt(nx * nx + ny * ny + nz * nz) / 6.0
+        weight[a] += lump
+        weight[b] += lump
+        weight[c] += lump
+        active[a] = active[b] = active[c] = True
+
+
+@njit
+def changed_rows(a, b, out):
+    """out[i] = row i of ``a`` differs from row i of ``b`` (both (n, 3))."""
+    for i in range(a.shape[0]):
+        out[i] = a[i, 0] != b[i, 0] or a[i, 1] != b[i, 1] or a[i, 2] != b[i, 2]
 
 
 @njit(parallel=True)
