@@ -34,7 +34,7 @@ import numpy as np
 
 from ._kernels import dea as _k
 from .errors import InputError
-from .impingement import build_bvh, face_normals, refit
+from .impingement import build_bvh, face_normals, moved_vertices, refit, refit_changes
 from .morphology import ACETABULUM_REGIONS, NATURAL_JUNCTION_DEG, Mesh
 
 STATUS_MEANINGS = {0: "ok", 1: "not_converged", 2: "cartilage_crushed", 3: "no_support"}
@@ -164,9 +164,21 @@ class HeadShape:
     neck_axis: np.ndarray
     offset_mm: float
     bvh: object = None
+    casts: object = None
 
 
-def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE, bvh=None):
+@dataclass(frozen=True)
+class _Casts:
+    """What the next shape's table is updated from: the cast distances ``raw`` (6, n, n) and
+    triangle slots ``slot`` (6, n, n) before clipping, the skip cone's ``neck_axis`` and the
+    head tree's ``corners`` (M, 3) (each slot's femur vertices)."""
+    raw: np.ndarray
+    slot: np.ndarray
+    neck_axis: np.ndarray
+    corners: np.ndarray
+
+
+def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE, bvh=None, moved=None, previous=None):
     """The head shape of a :class:`hipsim.mesh.HipGeometry`: the radial table by ray casting the
     femur mesh from the head centre, never below the head's sphere; the spherical zone from the
     generator's cam onset / natural junction (real bones: none, every direction is looked up).
@@ -176,16 +188,29 @@ def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE, bvh=None):
     and is not modelled on its own, so a spherical head turning in the socket leaves the
     acetabular springs as they were, and only bone beyond the sphere (a cam rotating in)
     compresses them. Bone within ``info['head_band_mm']`` of the sphere (the sphere fit's noise
-    on a real head) counts as on it."""
+    on a real head) counts as on it. ``bvh``: the head tree of another shape of the same
+    triangles, refitted. ``previous``: the HeadShape of another shape of the same triangles whose
+    vertices ``moved`` (V,) flags as changed: its tree is refitted only there and only the rays
+    that may meet a moved triangle are cast again (same table as a fresh cast)."""
     femur = hip_geometry.femur
-    if bvh is None:
-        bvh = head_bvh(hip_geometry)
-    else:
-        bvh = refit(bvh, femur.vertices, femur.faces)
-    # down the neck a ray stays in bone: no articular surface there (not cast; the sphere stands in)
     neck = np.ascontiguousarray(hip_geometry.neck_axis, float)
-    table = _k.radial_table(int(table_size), bvh.bmin, bvh.bmax, bvh.left, bvh.right, bvh.start, bvh.count,
-                            bvh.tri, neck, math.cos(math.radians(NECK_CONE_DEG)))
+    skip_cos = math.cos(math.radians(NECK_CONE_DEG))
+    casts = None if previous is None or moved is None else previous.casts
+    n = int(table_size)
+    if casts is not None and casts.raw.shape[1] == n and np.array_equal(casts.neck_axis, neck):
+        bvh, dirty, slot_moved = refit_changes(previous.bvh, femur.vertices, femur.faces, moved, casts.corners)
+        raw, slot = _k.radial_table_update(n, bvh.bmin, bvh.bmax, bvh.left, bvh.right, bvh.start, bvh.count, bvh.tri,
+                                           neck, skip_cos, dirty, slot_moved, casts.raw, casts.slot)
+        corners = casts.corners
+    else:
+        if previous is not None:
+            bvh = previous.bvh
+        bvh = head_bvh(hip_geometry) if bvh is None else refit(bvh, femur.vertices, femur.faces)
+        # down the neck a ray stays in bone: no articular surface there (not cast; the sphere stands in)
+        raw, slot = _k.radial_table(n, bvh.bmin, bvh.bmax, bvh.left, bvh.right, bvh.start, bvh.count, bvh.tri,
+                                    neck, skip_cos)
+        corners = np.ascontiguousarray(femur.faces[bvh.face])
+    table = raw
     if not np.isfinite(table).any():
         raise InputError(femur.name, "rays from the head centre meet no bone: is the head centre inside the head?")
     # rays that leave the near part of the bone run down the neck, never under the cartilage
@@ -198,8 +223,8 @@ def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE, bvh=None):
         sphere_cos = math.cos(math.radians(min(boundary + SPHERE_MARGIN_DEG, 180.0)))
     else:
         sphere_cos = -2.0
-    return HeadShape(table, float(hip_geometry.head_radius_mm), sphere_cos,
-                     np.ascontiguousarray(hip_geometry.neck_axis, float), float(offset_mm), bvh)
+    return HeadShape(table, float(hip_geometry.head_radius_mm), sphere_cos, neck, float(offset_mm), bvh,
+                     _Casts(raw, slot, neck, corners))
 
 
 def head_bvh(hip_geometry):
@@ -256,17 +281,20 @@ class PressureModel:
         else:
             layer = cartilage_layer(g.acetabulum, like=reuse.layer if same else None)
         bvh = reuse.head.bvh if same and reuse.head is not None else None
+        moved = moved_vertices(g.femur.vertices, reuse.vertices[1]) if bvh is not None else None
+        previous = reuse.head if moved is not None else None
         same_head = same and reuse.head is not None and reuse.vertices[1] is not None and \
             _same(reuse.vertices[1], g.femur.vertices) and \
             reuse.head.offset_mm == 0.0 and reuse.head.sphere_radius_mm == float(g.head_radius_mm)
         if thickness_mm is None:
-            head = reuse.head if same_head else head_shape(hip_geometry, 0.0, bvh=bvh)
+            head = reuse.head if same_head else head_shape(hip_geometry, 0.0, bvh=bvh, moved=moved,
+                                                                  previous=previous)
             thickness = np.clip(bone_gap(layer, head), MIN_THICKNESS_MM, MAX_THICKNESS_MM)
             self._set(layer, head, thickness, modulus_mpa, poisson_ratio,
                       (hip_geometry.acetabulum.faces, hip_geometry.femur.faces))
             self.vertices = (hip_geometry.acetabulum.vertices, hip_geometry.femur.vertices)
             return
-        head = head_shape(hip_geometry, 0.0, bvh=bvh)
+        head = head_shape(hip_geometry, 0.0, bvh=bvh, moved=moved, previous=previous)
         gap = float(np.min(bone_gap(layer, head)))
         if thickness_mm > gap:
             raise InputError("cartilage.thickness_mm",

@@ -76,10 +76,21 @@ def _ray_triangle(ox, oy, oz, dx, dy, dz, t):
 def first_hit(ox, oy, oz, dx, dy, dz, bmin, bmax, left, right, start, count, tri, stack):
     """Distance to the first triangle hit by the ray o + s d (s > 0) through a BVH (the arrays of
     :class:`hipsim.impingement.BVH`); inf when the ray misses."""
-    best = np.inf
+    return first_hit_slot(ox, oy, oz, dx, dy, dz, bmin, bmax, left, right, start, count, tri, stack, np.inf, -1,
+                          np.zeros(0, np.bool_))[0]
+
+
+@njit
+def first_hit_slot(ox, oy, oz, dx, dy, dz, bmin, bmax, left, right, start, count, tri, stack, best, best_slot,
+                   only):
+    """(distance, slot) of the first triangle hit by the ray o + s d nearer than ``best`` (else
+    ``best``, ``best_slot``), visiting only the nodes flagged in ``only`` (N,) (all when empty)."""
     ix = 1.0 / dx if dx != 0.0 else 1e300
     iy = 1.0 / dy if dy != 0.0 else 1e300
     iz = 1.0 / dz if dz != 0.0 else 1e300
+    every = only.shape[0] == 0
+    if not every and not only[0]:
+        return best, best_slot
     stack[0] = 0
     top = 1
     while top > 0:
@@ -98,12 +109,16 @@ def first_hit(ox, oy, oz, dx, dy, dz, bmin, bmax, left, right, start, count, tri
             for s in range(start[node], start[node] + n):
                 d = _ray_triangle(ox, oy, oz, dx, dy, dz, tri[s])
                 if d < best:
-                    best = d
+                    best, best_slot = d, s
         elif top + 2 <= stack.shape[0]:
-            stack[top] = left[node]
-            stack[top + 1] = right[node]
-            top += 2
-    return best
+            a, b = left[node], right[node]
+            if every or only[a]:
+                stack[top] = a
+                top += 1
+            if every or only[b]:
+                stack[top] = b
+                top += 1
+    return best, best_slot
 
 
 @njit
@@ -129,10 +144,27 @@ def cube_direction(face, s, t):
 @njit(parallel=True)
 def radial_table(n, bmin, bmax, left, right, start, count, tri, skip_axis, skip_cos):
     """Cube map (6, n, n) of the distance from the origin (head centre) to the surface along
-    the direction of each texel centre (first hit; inf where a ray misses); texels whose
-    direction is within acos(skip_cos) of ``skip_axis`` (3,) are not cast (NaN); threads over
-    rows."""
+    the direction of each texel centre (first hit; inf where a ray misses) and the slot of the
+    triangle hit (-1: none); texels whose direction is within acos(skip_cos) of ``skip_axis``
+    (3,) are not cast (NaN); threads over rows."""
+    return radial_table_update(n, bmin, bmax, left, right, start, count, tri, skip_axis, skip_cos,
+                               np.zeros(0, np.bool_), np.zeros(0, np.bool_), np.empty((0, 0, 0)),
+                               np.empty((0, 0, 0), np.int64))
+
+
+@njit(parallel=True)
+def radial_table_update(n, bmin, bmax, left, right, start, count, tri, skip_axis, skip_cos, dirty, slot_moved,
+                        old_table, old_slot):
+    """:func:`radial_table` of a BVH refitted from the one that gave ``old_table`` / ``old_slot``
+    (same skip cone), where only the triangles of ``slot_moved`` (M,) moved (``dirty`` (N,): the
+    nodes above them). A texel whose old triangle stayed keeps it unless a moved triangle now
+    lies nearer, so only the dirty part of the tree is searched for it; a texel whose triangle
+    moved is cast again in full. Exact: the same table as a fresh cast. Empty ``dirty``: cast
+    every texel."""
     table = np.empty((6, n, n))
+    slot = np.full((6, n, n), -1, np.int64)
+    fresh = dirty.shape[0] == 0
+    none = np.zeros(0, np.bool_)
     for row in prange(6 * n):
         stack = np.empty(STACK_SIZE, np.int64)
         f, i = row // n, row % n
@@ -143,9 +175,20 @@ def radial_table(n, bmin, bmax, left, right, start, count, tri, skip_axis, skip_
             if dx * skip_axis[0] + dy * skip_axis[1] + dz * skip_axis[2] > skip_cos:
                 table[f, i, j] = np.nan
                 continue
-            table[f, i, j] = first_hit(0.0, 0.0, 0.0, dx, dy, dz, bmin, bmax, left, right, start,
-                                       count, tri, stack)
-    return table
+            if fresh:
+                d, k = first_hit_slot(0.0, 0.0, 0.0, dx, dy, dz, bmin, bmax, left, right, start, count, tri, stack,
+                                      np.inf, -1, none)
+            else:
+                k0 = old_slot[f, i, j]
+                if k0 >= 0 and slot_moved[k0]:
+                    d, k = first_hit_slot(0.0, 0.0, 0.0, dx, dy, dz, bmin, bmax, left, right, start, count, tri,
+                                          stack, np.inf, -1, none)
+                else:
+                    d, k = first_hit_slot(0.0, 0.0, 0.0, dx, dy, dz, bmin, bmax, left, right, start, count, tri,
+                                          stack, old_table[f, i, j], k0, dirty)
+            table[f, i, j] = d
+            slot[f, i, j] = k
+    return table, slot
 
 
 @njit
