@@ -50,6 +50,7 @@ import time
 import numpy as np
 
 from ._kernels import morph as _morph
+from ._kernels.clearance import changed_rows as _changed_rows
 from .bones import Bones
 from .errors import InputError
 from .landmarks import HEAD_RADIUS_RANGE_MM, neck_axis_of, sphere_by_normals, vertex_normals
@@ -400,9 +401,17 @@ class AnatomicalHip:
             near = np.zeros(len(self.bones.femur_vertices), bool)
             near[self.femur_head_zone] = True
             self._region_faces = np.flatnonzero(near[self.femur_faces].any(axis=1))
+            self._region_face_corners = np.ascontiguousarray(self.femur_faces[self._region_faces])
         R = self.R if head_radius is None else head_radius
         region = self._base_regions.copy()
-        region[self._region_faces] = self._femur_regions(vertices, self.femur_faces[self._region_faces], R, neck)
+        faces, corners = self._region_faces, self._region_face_corners
+        if R == self.R and (neck is None or np.array_equal(neck, self.neck)):
+            # the labels go by the face's own vertices: only faces with a moved vertex can change
+            moved = np.empty(len(vertices), np.bool_)
+            _changed_rows(np.ascontiguousarray(vertices, float), self.bones.femur_vertices, moved)
+            touched = moved[corners].any(axis=1)
+            faces, corners = faces[touched], np.ascontiguousarray(corners[touched])
+        region[faces] = self._femur_regions(vertices, corners, R, neck)
         return region
 
     def _femur_regions(self, vertices, faces, head_radius=None, neck=None):
@@ -570,7 +579,8 @@ class AnatomicalHip:
             axis = _rotate(axis[None], self.P[1], np.array([np.radians(version_change)]))[0]
         # ---- size
         scale = 1.0 if m.head_radius_mm is None else m.head_radius_mm / R
-        fv, pv, rim = fv * scale, pv * scale, rim * scale
+        if scale != 1.0:
+            fv, pv, rim = fv * scale, pv * scale, rim * scale
         radius = R * scale
         regions = self.femur_regions(fv, radius, neck)
         femur = Mesh(np.ascontiguousarray(fv), self.femur_faces, regions, "femur")
