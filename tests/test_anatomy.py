@@ -144,3 +144,41 @@ def test_an_impossible_shape_in_a_run_writes_no_result(tmp_path, capsys):
                  "-o", str(result)]) == 2
     assert capsys.readouterr().err.startswith("error: morphology.alpha_angle_deg")
     assert not result.exists() and not list(tmp_path.iterdir())
+
+
+def test_a_new_shape_updated_in_place_equals_one_built_from_the_bones(hip):
+    """Issue 12, new shapes in milliseconds: the clearance trees refitted only where vertices
+    moved, the head's ray table cast again only where the cam changed it, and the femur's regions
+    relabelled only on moved faces give exactly what a model made from the bones' own shape does."""
+    from hipsim import hip_models
+    from hipsim.impingement import ClearanceModel
+    from hipsim.mesh import hip_rotation
+    from hipsim.pressure import PressureModel
+    poses = hip_rotation(np.random.default_rng(5).uniform([-10, -25, -40], [120, 25, 40], (300, 3)))
+    previous_c = previous_p = None
+    for morphology in ({"alpha_angle_deg": 70.0, "lce_angle_deg": 35.0},
+                       {"alpha_angle_deg": 82.0, "cam_clock": 2.5, "lce_angle_deg": 28.0},
+                       {"alpha_angle_deg": 60.0, "neck_shaft_angle_deg": 131.0},
+                       {"alpha_angle_deg": 75.0, "acetabular_version_deg": 12.0}):
+        m = load_config({"morphology": morphology}).morphology
+        g = hip.shape(m)
+        regions = hip._base_regions.copy()                  # every face near the head labelled again
+        near = hip._region_faces
+        regions[near] = hip._femur_regions(g.femur.vertices, hip.femur_faces[near], g.head_radius_mm, g.neck_axis)
+        np.testing.assert_array_equal(g.femur.face_region, regions)
+        seed_c, seed_p = hip_models._reuse("clearance", m), hip_models._reuse("pressure", m)
+        fresh_c = ClearanceModel(g, reuse=seed_c, femur_candidates=hip.query_candidates)
+        fresh_p = PressureModel(g, None, 12.0, 0.45, reuse=seed_p)
+        now_c = ClearanceModel(g, reuse=previous_c or seed_c, femur_candidates=hip.query_candidates)
+        now_p = PressureModel(g, None, 12.0, 0.45, reuse=previous_p or seed_p)
+        a, b = now_c.query(poses), fresh_c.query(poses)
+        for field in ("clearance_mm", "overlap_area_mm2", "clock_h"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+        for part in ("contact", "every"):
+            np.testing.assert_array_equal(getattr(now_c.pelvis, part).bmin, getattr(fresh_c.pelvis, part).bmin)
+            np.testing.assert_array_equal(getattr(now_c.pelvis, part).tri, getattr(fresh_c.pelvis, part).tri)
+        np.testing.assert_array_equal(now_c.pelvis.radius, fresh_c.pelvis.radius)
+        np.testing.assert_array_equal(now_p.head.table, fresh_p.head.table)
+        np.testing.assert_array_equal(now_p.element_thickness, fresh_p.element_thickness)
+        assert (a.clearance_mm < 0).any() and (a.clearance_mm > 0).any()      # the poses reach the rim
+        previous_c, previous_p = now_c, now_p
