@@ -1,6 +1,6 @@
 """hipsim: mechanical loads on the hip over walking and running cycles.
 
-Public API: :func:`load_config`, :func:`simulate`, :func:`sweep`.
+Public API: :func:`load_config`, :func:`simulate`, :func:`range_of_motion`, :func:`sweep`.
 """
 __version__ = "0.1.0"
 
@@ -13,6 +13,17 @@ def simulate(config):
     returns an ``xarray.Dataset`` (see ``hipsim.variables``)."""
     from .pipeline import simulate as _simulate
     return _simulate(config)
+
+
+def range_of_motion(config):
+    """Impingement-free range of motion of ``config``'s hip (a :class:`~hipsim.config.Config`,
+    dict or YAML path; its ``morphology`` and ``rom`` sections), bone on bone in anatomical
+    angles: an ``xarray.Dataset`` over ``flexion`` [deg] with the maximum internal and external
+    rotation [deg], the limit's clock position [h] and a status per limit, and the maximum
+    flexion and abduction (what ``hipsim rom`` writes; see :func:`hipsim.rom.range_of_motion`)."""
+    from .config import Config
+    from .rom import range_of_motion as _rom
+    return _rom(config if isinstance(config, Config) else load_config(config))
 
 
 def sweep(config, client=None, workers=None, output=None, resume=False, progress=None):
@@ -35,4 +46,4 @@ def sobol_indices(ds, variable="hip_contact_force_resultant", stat="max", select
     return _indices(ds, variable, stat, select)
 
 
-__all__ = ["load_config", "simulate", "sweep", "open_sweep", "sobol_indices", "InputError", "__version__"]
+__all__ = ["load_config", "simulate", "range_of_motion", "sweep", "open_sweep", "sobol_indices", "InputError", "__version__"]

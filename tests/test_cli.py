@@ -125,6 +125,9 @@ def test_rom_writes_the_contract_variables(tmp_path, capsys):
         assert name in ds
     assert list(ds["flexion"].values) == [80.0, 85.0, 90.0]
     assert "config" in ds.attrs
+    import hipsim                                   # the Python function gives the same numbers
+    same = hipsim.range_of_motion({"rom": {"flexion_start_deg": 80.0, "flexion_stop_deg": 90.0}})
+    np.testing.assert_array_equal(same["max_internal_rotation"].values, ds["max_internal_rotation"].values)
 
 
 @pytest.mark.parametrize("fmt", ["stl", "ply", "vtk"])

@@ -233,7 +233,9 @@ def test_public_functions_stay_callable_after_their_modules_load():
     import hipsim
     import hipsim.pipeline  # noqa: F401  (importing a submodule must not shadow the API)
     import hipsim.sweeps  # noqa: F401
+    import hipsim.rom  # noqa: F401
     assert callable(hipsim.simulate) and callable(hipsim.sweep) and callable(hipsim.load_config)
+    assert callable(hipsim.range_of_motion)
 
 
 def test_a_local_worker_killed_mid_sweep_is_replaced_and_the_numbers_hold(tmp_path):
