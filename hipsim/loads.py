@@ -104,8 +104,11 @@ def neck_section(hip_geometry):
     r = np.linalg.norm(v - np.outer(s, n), axis=1)
     R = hip_geometry.head_radius_mm
     best = (None, np.inf)
-    for lo in np.arange(0.8 * R, 1.8 * R, 1.0):
-        sel = (s >= lo) & (s < lo + 1.0) & (r < 1.2 * R)      # the neck, not the trochanter
+    starts = np.arange(0.8 * R, 1.8 * R, 1.0)
+    near = (s >= starts[0]) & (s < starts[-1] + 1.0) & (r < 1.2 * R)     # the neck, not the trochanter
+    s, r = s[near], r[near]
+    for lo in starts:
+        sel = (s >= lo) & (s < lo + 1.0)
         if sel.sum() >= 8:
             mean_r = float(np.median(r[sel]))
             if mean_r < best[1]:
