@@ -1,6 +1,7 @@
 """The on-disk cache of prepared bones: same numbers as a fresh build, rebuilt when damaged,
 keyed by what built it, off on request."""
 import numpy as np
+import pytest
 
 from hipsim import disk_cache, hip_models, load_config
 from hipsim.impingement import ClearanceModel
@@ -54,6 +55,7 @@ def test_the_key_follows_the_morphology_and_mesh_files(tmp_path):
     assert disk_cache.digest("k", files=[mesh]) != before
 
 
+@pytest.mark.slow                   # builds the atlas bones without the cache, ~30 s; `make test-all` runs it
 def test_the_cache_can_be_turned_off(tmp_path, monkeypatch):
     monkeypatch.setenv("HIPSIM_CACHE_DIR", "off")
     assert disk_cache.cache_dir() is None

@@ -238,6 +238,7 @@ def test_public_functions_stay_callable_after_their_modules_load():
     assert callable(hipsim.range_of_motion)
 
 
+@pytest.mark.slow                   # ~60 s; `make test-all` runs it (the resume test kills a sweep in `make test`)
 def test_a_local_worker_killed_mid_sweep_is_replaced_and_the_numbers_hold(tmp_path):
     import threading
 

@@ -39,6 +39,7 @@ def test_dask_cluster_gives_the_local_numbers(cluster, local_result, tmp_path):
     xr.testing.assert_identical(by_address, local_result)
 
 
+@pytest.mark.slow                   # a second Dask cluster and a kill: ~100 s; `make test-all` runs it
 def test_a_worker_killed_mid_sweep_does_not_change_the_result(cluster, local_result, tmp_path):
     c, client = cluster
     out = tmp_path / "killed.zarr"
