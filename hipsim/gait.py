@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 from scipy.interpolate import CubicSpline
-from scipy.signal import butter, filtfilt
 
 from .errors import InputError
 
@@ -300,6 +299,7 @@ def _right_foot_columns(columns, where):
 def _lowpass(data, fs, cutoff):
     if cutoff is None or cutoff >= 0.45 * fs or data.shape[0] < 16:
         return data
+    from scipy.signal import butter, filtfilt      # user trials only: scipy.signal costs ~1 s to import
     b, a = butter(2, cutoff / (0.5 * fs))  # 2nd order applied forwards and backwards: 4th order, zero lag
     return filtfilt(b, a, data, axis=0, padlen=min(3 * max(len(a), len(b)), data.shape[0] - 1))
 
