@@ -99,9 +99,10 @@ def neck_section(hip_geometry):
     femoral neck's narrowest cross-section: the smallest mean radius of the femur mesh vertices
     in 1 mm slabs along the neck axis, between 0.8 and 1.8 head radii from the centre."""
     n = np.asarray(hip_geometry.neck_axis, float)
+    n = n / np.linalg.norm(n)
     v = hip_geometry.femur.vertices
     s = v @ n
-    r = np.linalg.norm(v - np.outer(s, n), axis=1)
+    r = np.sqrt(np.maximum(np.einsum("ij,ij->i", v, v) - s * s, 0.0))
     R = hip_geometry.head_radius_mm
     best = (None, np.inf)
     starts = np.arange(0.8 * R, 1.8 * R, 1.0)
@@ -118,7 +119,7 @@ def neck_section(hip_geometry):
     return best
 
 
-def femoral_neck_stress(hip_geometry, rotations, contact_force_n):
+def femoral_neck_stress(hip_geometry, rotations, contact_force_n, section=None):
     """(n_frame, 2) [MPa] axial + bending stress at the superior and inferior neck cortex.
 
     Parameters
@@ -126,10 +127,11 @@ def femoral_neck_stress(hip_geometry, rotations, contact_force_n):
     hip_geometry : hipsim.morphology.HipGeometry (femur frame: x anterior, y superior, z lateral)
     rotations : (n, 3, 3) femur -> pelvis
     contact_force_n : (n, 3) [N] force of the head on the acetabulum, pelvis frame
+    section : the :func:`neck_section` of ``hip_geometry`` when already known
     """
     n = np.asarray(hip_geometry.neck_axis, float)
     n = n / np.linalg.norm(n)
-    s_c, r_o = neck_section(hip_geometry)
+    s_c, r_o = neck_section(hip_geometry) if section is None else section
     r_i = max(r_o - NECK_CORTEX_MM, 0.0)
     area = math.pi * (r_o ** 2 - r_i ** 2)
     inertia = math.pi / 4.0 * (r_o ** 4 - r_i ** 4)
@@ -147,14 +149,15 @@ def femoral_neck_stress(hip_geometry, rotations, contact_force_n):
 
 
 def tissue_loads(model, trial, kinematics, muscle_force, contact_force_n, rotations, hip_geometry,
-                 body_weight_n):
-    """Every load measure of one cycle, keyed by Dataset variable name (see the module docstring)."""
+                 body_weight_n, neck=None):
+    """Every load measure of one cycle, keyed by Dataset variable name (see the module docstring);
+    ``neck``: the hip's :func:`neck_section` when already known."""
     tendon, names = tendon_force(model, muscle_force, body_weight_n)
     return {
         "tendon_force": tendon,
         "tendon_group": names,
         "trochanteric_compression": trochanteric_compression(model, kinematics, muscle_force, body_weight_n),
-        "femoral_neck_stress": femoral_neck_stress(hip_geometry, rotations, contact_force_n),
+        "femoral_neck_stress": femoral_neck_stress(hip_geometry, rotations, contact_force_n, neck),
         "cumulative_load_per_km": cumulative_load_per_km(trial.time, contact_force_n / body_weight_n,
                                                          trial.speed, trial.stride_time),
     }

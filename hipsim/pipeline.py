@@ -14,7 +14,7 @@ from .flexibility import tight_flexor_model, with_anterior_tilt
 from .form import (with_cadence_change, with_core_strength, with_overstride, with_pelvic_rotation_scale,
                    with_step_width)
 from .gait import G, file_trial, library_trial
-from .loads import tissue_loads
+from .loads import neck_section, tissue_loads
 from .motions import faber_trial, fadir_trial, squat_trial, uphill
 from .model import ACTUATED_COORDINATES, DEFAULT_MODEL_HEIGHT_M, load_model, scaled, whole_body_mass
 from .muscles import force_capacity, muscle_geometry, muscle_group, strength_multipliers
@@ -175,6 +175,21 @@ def motion(config):
     return _motion(motion_key(config))
 
 
+@functools.lru_cache(maxsize=8)
+def _clearance(key, morphology):
+    """The clearance of a motion (its :func:`motion_key`) on a hip shape: the same for every
+    strength, cartilage or solver setting, so a strength sweep queries each shape once."""
+    result = clearance_model(morphology).query(_motion(key).rotations)
+    _read_only(*vars(result).values())
+    return result
+
+
+@functools.lru_cache(maxsize=8)
+def _neck(morphology):
+    """The narrowest neck section of a hip shape (:func:`hipsim.loads.neck_section`)."""
+    return neck_section(hip_geometry(morphology))
+
+
 def muscle_problem(model, dynamics, geometry, strength, physiology):
     """The static-optimization problem of each frame.
 
@@ -225,11 +240,11 @@ def run_pipeline(config):
         examiner = None
         muscle_force = solution.activation * active + passive
         contact = hip_contact_force(dynamics.hip_force, muscle_force, m.hip_direction)
-    clearance = clearance_model(config.morphology).query(m.rotations)
+    clearance = _clearance(motion_key(config), config.morphology)
     pressure = pressure_model(config.morphology, config.cartilage).solve(
         m.rotations, contact, pressure_map=config.cartilage.pressure_map)
     loads = tissue_loads(model, trial, dynamics.kinematics, muscle_force, contact, m.rotations,
-                         hip_geometry(config.morphology), config.subject.mass_kg * G)
+                         hip_geometry(config.morphology), config.subject.mass_kg * G, _neck(config.morphology))
     return Pipeline(**vars(m), active=active, passive=passive, capacity=capacity, demand=demand,
                     solution=solution, muscle_force=muscle_force, contact_force=contact,
                     impingement=clearance, pressure=pressure, loads=loads, examiner_moment=examiner)
