@@ -195,25 +195,17 @@ def static_opt_flops(capacity, solution, exponent=2.0):
 def clearance_flops(run, clearance_model):
     """Lower bound on the flops of ``clearance.clearance_poses`` for each frame (n_frame,).
 
-    The kernel culls clusters and points by grid bounds; the run records only ``n_exact`` (the
-    exact nearest-triangle evaluations), so this counts what every pose must do whatever the
-    culling: (1) the clusters that are not always-outside-and-far (``cluster_far_bound == 0``)
-    all come before the early exit of the first loop: rotation (15) + nearest grid node (26) +
-    bounds (4) each; (2) the point attaining the minimum: rotation (15), node rejection test
-    (27), trilinear bounds (``_interp``, 96) and its hint triangle (node index 9, closest point,
-    sqrt 1); (3) in the ordered exact stage at least one closest-point evaluation per exact
-    evaluation and at least one in all (the attaining point's hint point, or its exact search);
-    (4) the final rotation of the attaining point (15). A closest-point evaluation is charged its
-    cheapest exit (vertex region A: 3 edge vectors 9, two dots 10, distance 8 = 27; the face
-    region costs ~80). Interpolated bounds of other clusters and points, the BVH and cell-list
-    traversals and the signs are not counted.
+    The kernel culls the femur's sphere tree against the pelvis's box trees; the run records
+    only ``n_exact`` (the exact point-triangle evaluations), so this counts what every pose must
+    do whatever the culling: the rotation of the point attaining the minimum (15), at least one
+    closest-point evaluation per exact evaluation and at least one in all, and the final
+    rotation of the attaining point (15). A closest-point evaluation is charged its cheapest exit
+    (vertex region A: 3 edge vectors 9, two dots 10, distance 8 = 27; the face region costs
+    ~80). The tree traversals (sphere-box bounds) and the signs are not counted.
     """
     cpt = 27
-    n_c0 = int(np.count_nonzero(clearance_model.cluster_far_bound == 0.0))
-    stage1 = n_c0 * (15 + 26 + 4)
-    best_point = 15 + 27 + 96 + (9 + cpt + 1)
     exact = np.maximum(run.impingement.n_exact, 1) * cpt
-    return (stage1 + best_point + exact + 15).astype(float)
+    return (15 + exact + 15).astype(float)
 
 
 def dea_flops(run, pressure_model):
