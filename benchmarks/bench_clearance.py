@@ -9,7 +9,7 @@ Rows (see ``run``):
 * against python-fcl distance (``fcl.distance``);
 * against trimesh signed distance (``trimesh.proximity.signed_distance`` of the same femur query
   points, the non-articular vertices, against the acetabulum);
-* the one-time build (grid + BVHs) and the first-call (numba compile or cache load) times.
+* the one-time build (sphere tree + BVHs) and the first-call (numba compile or cache load) times.
 
 Meshes: ``hipsim.morphology.build_hip`` of the default morphology when that module exists, else
 the synthetic stand-ins of ``tests/naive_geometry.py`` (~6,000 triangles each). Poses: random
@@ -116,8 +116,6 @@ def _worker():
         R_fadir = naive.hip_rotation(fadir)
     out["hipsim_fadir_pps"], res_f = poses_per_second(model, R_fadir)
     out["fadir_overlap_fraction"] = float(np.mean(res_f.clearance_mm < 0))
-    out["grid"] = list(model.grid.shape[:3])
-    out["grid_spacing_mm"] = model.grid_spacing
 
     try:
         import fcl
@@ -188,7 +186,7 @@ def run():
     setting = (f"{r['label']}; femur {r['n_tri_femur']:,} / acetabulum {r['n_tri_acetabulum']:,} "
                f"triangles; {r['poses']:,} random poses, {100 * r['overlap_fraction']:.0f}% "
                f"overlapping; {r['n_query_points']:,} query points, mean {r['mean_exact']:.1f} exact "
-               f"evaluations/pose; grid {r['grid_spacing_mm']:g} mm {r['grid']}; median of {REPEATS}")
+               f"evaluations/pose; median of {REPEATS}")
     rows = []
     if r.get("fcl"):
         speedup = pps / r["fcl_collide_pps"]
@@ -235,7 +233,7 @@ def run():
         rows.append(row("clearance per core vs trimesh signed_distance", pps, "poses/s", None, "", None,
                          "trimesh (with rtree) not installed or failed: baseline skipped"
                          + (f" ({r['trimesh_error']})" if r.get("trimesh_error") else "")))
-    rows.append(row("clearance model build (grid + BVHs), one-time", r["build_warm_s"], "s", None, "", None,
+    rows.append(row("clearance model build (sphere tree + BVHs), one-time", r["build_warm_s"], "s", None, "", None,
                      f"per morphology, kernels compiled; first build {r['build_s']:.2f} s and first "
                      f"query {r['first_query_s']:.2f} s include numba compile or cache load"))
     return rows
