@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-MAX_ENTRIES = 16            # ~60 MB each for the default hip: about 1 GB at most
+MAX_ENTRIES = 16            # 25-45 MB each for the atlas hip: under 1 GB
 OFF = ("off", "0", "none", "false")
 
 
