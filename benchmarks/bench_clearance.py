@@ -160,7 +160,7 @@ def _worker():
         out["trimesh"] = None
     else:
         tm = trimesh.Trimesh(hip.acetabulum.vertices, hip.acetabulum.faces, process=False)
-        Q = model.query_points
+        Q = np.ascontiguousarray(model.femur.points[model.femur.active])      # the query points
         sd = []
         try:
             trimesh.proximity.signed_distance(tm, Q[:10] @ R[0].T)          # build its caches
