@@ -50,9 +50,9 @@ import time
 import numpy as np
 
 from ._kernels import morph as _morph
-from ._kernels.clearance import changed_rows as _changed_rows
 from .bones import Bones
 from .errors import InputError
+from .impingement import moved_vertices
 from .landmarks import HEAD_RADIUS_RANGE_MM, neck_axis_of, sphere_by_normals, vertex_normals
 from .measure import (measure_acetabular_version, measure_alpha_angle, measure_cranial_version,
                       measure_femoral_version, measure_head_neck_offset, measure_lcea_rim,
@@ -407,9 +407,7 @@ class AnatomicalHip:
         faces, corners = self._region_faces, self._region_face_corners
         if R == self.R and (neck is None or np.array_equal(neck, self.neck)):
             # the labels go by the face's own vertices: only faces with a moved vertex can change
-            moved = np.empty(len(vertices), np.bool_)
-            _changed_rows(np.ascontiguousarray(vertices, float), self.bones.femur_vertices, moved)
-            touched = moved[corners].any(axis=1)
+            touched = moved_vertices(vertices, self.bones.femur_vertices)[corners].any(axis=1)
             faces, corners = faces[touched], np.ascontiguousarray(corners[touched])
         region[faces] = self._femur_regions(vertices, corners, R, neck)
         return region

@@ -170,11 +170,10 @@ class HeadShape:
 @dataclass(frozen=True)
 class _Casts:
     """What the next shape's table is updated from: the cast distances ``raw`` (6, n, n) and
-    triangle slots ``slot`` (6, n, n) before clipping, the skip cone's ``neck_axis`` and the
-    head tree's ``corners`` (M, 3) (each slot's femur vertices)."""
+    triangle slots ``slot`` (6, n, n) before clipping, and the head tree's ``corners`` (M, 3)
+    (each slot's femur vertices)."""
     raw: np.ndarray
     slot: np.ndarray
-    neck_axis: np.ndarray
     corners: np.ndarray
 
 
@@ -197,7 +196,7 @@ def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE, bvh=None, mo
     skip_cos = math.cos(math.radians(NECK_CONE_DEG))
     casts = None if previous is None or moved is None else previous.casts
     n = int(table_size)
-    if casts is not None and casts.raw.shape[1] == n and np.array_equal(casts.neck_axis, neck):
+    if casts is not None and casts.raw.shape[1] == n and np.array_equal(previous.neck_axis, neck):
         bvh, dirty, slot_moved = refit_changes(previous.bvh, femur.vertices, femur.faces, moved, casts.corners)
         raw, slot = _k.radial_table_update(n, bvh.bmin, bvh.bmax, bvh.left, bvh.right, bvh.start, bvh.count, bvh.tri,
                                            neck, skip_cos, dirty, slot_moved, casts.raw, casts.slot)
@@ -224,7 +223,7 @@ def head_shape(hip_geometry, offset_mm, table_size=HEAD_TABLE_SIZE, bvh=None, mo
     else:
         sphere_cos = -2.0
     return HeadShape(table, float(hip_geometry.head_radius_mm), sphere_cos, neck, float(offset_mm), bvh,
-                     _Casts(raw, slot, neck, corners))
+                     _Casts(raw, slot, corners))
 
 
 def head_bvh(hip_geometry):
