@@ -5,7 +5,7 @@ or ``{start, stop, num}``):
 
 * ``grid``: every combination; one dimension per swept key, named by the key, with the values as
   its coordinate.
-* ``lhs``: ``sweep.samples`` points of a Latin hypercube (``scipy.stats.qmc``, seeded by
+* ``lhs``: ``sweep.samples`` points of a Latin hypercube (:func:`latin_hypercube`, seeded by
   ``sweep.seed``) over each axis's [min, max]; one ``sample`` dimension, one coordinate per key.
 * ``sobol``: Saltelli's scheme for Sobol indices on a scrambled Sobol sequence (Saltelli et al.
   2010, Comput. Phys. Commun. 181:259): N = ``sweep.samples`` (a power of two) rows of two
@@ -107,14 +107,13 @@ def design(sweep):
         points = [{k: v for k, v in zip(keys, combo)} for combo in itertools.product(*values)]
         coords = {k: ((k,), np.asarray(v)) for k, v in zip(keys, values)}
         return Design("grid", keys, keys, tuple(len(v) for v in values), coords, points)
-    from scipy.stats import qmc
     n = sweep.samples
     if n is None:
         raise InputError("sweep.samples", f"the {sweep.design} design needs a sample count")
     bounds = np.array([_axis_bounds(k, axes[k]) for k in keys])
     d = len(keys)
     if sweep.design == "lhs":
-        unit = qmc.LatinHypercube(d=d, seed=sweep.seed).random(n)
+        unit = latin_hypercube(n, d, sweep.seed)
         blocks = None
     else:
         if n & (n - 1):
@@ -126,6 +125,22 @@ def design(sweep):
     if blocks is not None:
         coords["sobol_block"] = (("sample",), blocks)
     return Design(sweep.design, keys, ("sample",), (len(points),), coords, points)
+
+
+def latin_hypercube(n, d, seed):
+    """``n`` points (n, d) of a Latin hypercube in [0, 1)^d: each column one point in every
+    stratum [j/n, (j+1)/n), at a uniform random place within it (McKay, Beckman & Conover 1979).
+
+    The same numbers as ``scipy.stats.qmc.LatinHypercube(d=d, seed=seed).random(n)`` (its
+    default, scrambled algorithm, written out here because importing ``scipy.stats`` costs a
+    sweep's client ~1.5 s before the first point goes out).
+    """
+    rng = np.random.default_rng(seed)
+    jitter = rng.uniform(size=(n, d))
+    strata = np.tile(np.arange(1, n + 1), (d, 1))
+    for column in strata:
+        rng.shuffle(column)
+    return (strata.T - jitter) / n
 
 
 def saltelli_matrix(n, d, seed):

@@ -13,7 +13,7 @@ import yaml
 
 from hipsim import InputError, load_config, open_sweep, simulate, sweep
 from hipsim.cli import main
-from hipsim.sweep_design import chunk_shape, chunks, design
+from hipsim.sweep_design import chunk_shape, chunks, design, latin_hypercube
 from hipsim.sweep_store import partial_path
 
 BASE = {"activity": {"kind": "walking", "frames": 21}}
@@ -63,6 +63,12 @@ def test_lhs_samples_inside_the_bounds_and_repeat_with_the_seed():
     assert np.all((g >= 0.5) & (g <= 1.0)) and np.all((a["subject.mass_kg"] >= 60) & (a["subject.mass_kg"] <= 75))
     assert len(np.unique(np.floor((g - 0.5) / 0.125))) == 4          # one sample per stratum
     xr.testing.assert_identical(a, b)
+
+
+@pytest.mark.parametrize("n, d, seed", [(300, 3, 0), (4, 2, 3), (1, 1, 7), (1000, 5, 123)])
+def test_latin_hypercube_gives_scipys_numbers(n, d, seed):
+    from scipy.stats import qmc
+    np.testing.assert_array_equal(latin_hypercube(n, d, seed), qmc.LatinHypercube(d=d, seed=seed).random(n))
 
 
 def test_sobol_design_is_saltellis_a_b_and_ab_matrices():
