@@ -14,6 +14,7 @@ levers such as cadence change the cycle's timing.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -78,12 +79,12 @@ class SweepStore:
     def open(self, resume):
         """Open an unfinished store to resume it (returns True), or check that none is in the
         way of a fresh sweep (returns False). InputError when the two disagree."""
+        import zarr     # noqa: F401 - imported now, while the workers start, not when the first chunk is in
         if not self.path.exists():
             return False
         if not resume:
             raise InputError(str(self.path), "an unfinished sweep is here: pass --resume to continue it, "
                                              "or delete it to start again")
-        import zarr
         try:
             group = zarr.open_group(str(self.path), mode="r+", zarr_format=2)
             stored = group.attrs.get("config")
@@ -106,27 +107,34 @@ class SweepStore:
     def create(self, template):
         """Create the store from one point's Dataset (``template``: the variables of a run with
         ``time`` and ``stride_time`` as data variables); coordinates are written now, data
-        variables as chunks arrive."""
-        import dask.array as da
+        variables as chunks arrive.
+
+        xarray writes the coordinates; the data variables' metadata is written here as xarray
+        would write it (what ``Dataset.to_zarr(compute=False)`` makes of dask zeros, checked
+        equal in the tests) because going through dask costs the client 1-2 s while the workers
+        already wait to hand in their first chunks.
+        """
         import zarr
         d = self.design
-        data_vars, encoding = {}, {}
-        for name, var in template.data_vars.items():
-            shape = d.shape + var.shape
-            chunks = self.chunk_shape + var.shape
-            data_vars[name] = xr.Variable(d.dims + var.dims, da.zeros(shape, dtype=var.dtype, chunks=chunks),
-                                          var.attrs)
-            encoding[name] = {"chunks": chunks}
-        data_vars[DONE] = xr.Variable(d.dims, da.zeros(d.shape, dtype=np.int8, chunks=self.chunk_shape))
-        encoding[DONE] = {"chunks": self.chunk_shape}
         coords = {k: v for k, v in template.coords.items()}
         coords.update({k: (dims, values) for k, (dims, values) in d.coords.items()})
-        ds = xr.Dataset(data_vars, coords=coords)
-        ds.attrs.update({k: template.attrs[k] for k in SHARED_ATTRS if k in template.attrs})
-        ds.attrs.update({"config": self.config_yaml, **self.sweep_attrs})
-        ds.to_zarr(str(self.path), mode="w-", compute=False, zarr_format=2, encoding=encoding, consolidated=True)
-        self.group = zarr.open_group(str(self.path), mode="r+", zarr_format=2)
+        layout = xr.Dataset(coords=coords)
+        layout.to_zarr(str(self.path), mode="w-", zarr_format=2, consolidated=False)
         self.created_here = True
+        labels = [name for name in layout.coords if name not in layout.dims]
+        arrays = [(name, d.dims + var.dims, d.shape + var.shape, self.chunk_shape + var.shape, var.dtype,
+                   var.attrs) for name, var in template.data_vars.items()]
+        arrays.append((DONE, d.dims, d.shape, self.chunk_shape, np.dtype(np.int8), {}))
+        numeric = next(name for name, var in layout.variables.items() if var.dtype.kind in "fiu")
+        like = json.loads((self.path / numeric / ".zarray").read_text())
+        for name, dims, shape, chunks, dtype, attrs in arrays:
+            _write_array_metadata(self.path / name, like, dims, shape, chunks, dtype, attrs, labels, layout)
+        root = zarr.open_group(str(self.path), mode="r+", zarr_format=2)
+        root.attrs.clear()
+        root.attrs.update({k: template.attrs[k] for k in SHARED_ATTRS if k in template.attrs})
+        root.attrs.update({"config": self.config_yaml, **self.sweep_attrs})
+        zarr.consolidate_metadata(str(self.path), zarr_format=2)
+        self.group = zarr.open_group(str(self.path), mode="r+", zarr_format=2)
 
     def check_coords(self, template):
         """A point's labels (muscles, frames' gait phase, ...) must match the store's."""
@@ -156,12 +164,10 @@ class SweepStore:
         import zarr
         if not np.all(self.group[DONE][...] == 1):
             raise RuntimeError("finish() before every chunk was written")
-        ds = xr.open_zarr(str(self.path))
         self.group.attrs.update({
-            "failed_frames": int((ds["solver_status"] != 0).sum().compute()),
-            "pressure_failed_frames": int((ds["contact_pressure_status"] != 0).sum().compute()),
+            "failed_frames": int(np.count_nonzero(self.group["solver_status"][...])),
+            "pressure_failed_frames": int(np.count_nonzero(self.group["contact_pressure_status"][...])),
         })
-        ds.close()
         del self.group[DONE]
         zarr.consolidate_metadata(str(self.path), zarr_format=2)
         self.group, self._arrays = None, {}
@@ -175,6 +181,33 @@ class SweepStore:
         """Remove a store this sweep created (used when the sweep fails on bad input)."""
         if self.created_here and self.path.exists():
             shutil.rmtree(self.path)
+
+
+def _write_array_metadata(path, like, dims, shape, chunks, dtype, attrs, labels, layout):
+    """The Zarr v2 metadata of an empty data variable, as xarray writes it: ``like`` (a written
+    array's ``.zarray``) gives the codec and layout; floats are NaN where never written; the
+    ``coordinates`` attribute names the label coordinates (non-index) whose dims it spans."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fiub":
+        raise TypeError(f"{path.name}: no store layout for dtype {dtype}")
+    meta = {**like, "shape": list(shape), "chunks": list(chunks), "dtype": dtype.str,
+            "fill_value": "NaN" if dtype.kind == "f" else None}
+    spanned = sorted(c for c in labels if set(layout[c].dims) <= set(dims))
+    attributes = {**attrs}
+    if spanned:
+        attributes["coordinates"] = " ".join(spanned)
+    attributes["_ARRAY_DIMENSIONS"] = list(dims)
+    path.mkdir()
+    (path / ".zarray").write_text(json.dumps(meta, indent=2))
+    (path / ".zattrs").write_text(json.dumps(attributes, indent=2, default=_json_scalar))
+
+
+def _json_scalar(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot store attribute value {value!r}")
 
 
 def _replace_dir(src, dst):

@@ -46,6 +46,38 @@ def test_grid_has_one_dimension_per_key_and_matches_single_runs(grid):
     assert ds["hip_contact_force"].attrs["units"] == "BW" and "point_done" not in ds
 
 
+@pytest.mark.parametrize("section", [
+    {"design": "grid", "axes": {"activity.kind": ["walking"], "strength.gluteus_medius": [0.6, 1.0, 0.8]}},
+    {"design": "lhs", "samples": 5, "seed": 2, "axes": {"strength.gluteus_medius": [0.5, 1.0]}},
+])
+def test_a_new_store_is_byte_for_byte_what_xarray_writes_for_dask_zeros(tmp_path, section):
+    import dask.array as da
+    from hipsim.sweep_store import DONE, SHARED_ATTRS, SweepStore
+    from hipsim.sweeps import prepare, run_points
+    config, d, shape, _ = prepare(_config(section))
+    base = config.to_dict()
+    base.pop("sweep")
+    _, template = run_points(base, [d.points[0]])
+    store = SweepStore(tmp_path / "new.zarr", d, shape, config.to_yaml(), {"sweep_points": d.n_points})
+    store.open(False)
+    store.create(template)
+    # the reference: the whole layout through xarray, data variables as lazy zeros
+    data_vars = {name: xr.Variable(d.dims + v.dims, da.zeros(d.shape + v.shape, dtype=v.dtype, chunks=shape + v.shape),
+                                   v.attrs) for name, v in template.data_vars.items()}
+    data_vars[DONE] = xr.Variable(d.dims, da.zeros(d.shape, dtype=np.int8, chunks=shape))
+    coords = {**template.coords, **{k: (dims, values) for k, (dims, values) in d.coords.items()}}
+    reference = xr.Dataset(data_vars, coords=coords, attrs={
+        **{k: template.attrs[k] for k in SHARED_ATTRS if k in template.attrs},
+        "config": config.to_yaml(), "sweep_points": d.n_points})
+    reference.to_zarr(tmp_path / "ref.zarr", mode="w-", compute=False, zarr_format=2, consolidated=True,
+                      encoding={name: {"chunks": var.data.chunksize} for name, var in data_vars.items()})
+    ours = {p.relative_to(store.path): p.read_bytes() for p in store.path.rglob("*") if p.is_file()}
+    theirs = {p.relative_to(tmp_path / "ref.zarr"): p.read_bytes() for p in (tmp_path / "ref.zarr").rglob("*")
+              if p.is_file()}
+    assert sorted(ours) == sorted(theirs)
+    assert [name for name in ours if ours[name] != theirs[name]] == []
+
+
 def test_the_number_of_workers_does_not_change_the_numbers(grid):
     config, ds = grid
     serial = sweep(config, workers=1)
