@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .millard import CURVE_PROPERTIES, MillardCurves, build_curve
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_MODEL = DATA_DIR / "models" / "gait2392_thelen2003muscle.osim"
@@ -58,10 +59,10 @@ class MuscleParameters:
     """Hill-type parameters of each muscle, shape (n_muscle,) each (Thelen 2003,
     J Biomech Eng 125:70, doi:10.1115/1.1531112).
 
-    For Millard2012EquilibriumMuscle models (Millard et al. 2013, J Biomech Eng 135:021005,
-    doi:10.1115/1.4023390) the five common parameters are read and the Thelen curve shapes
-    keep their defaults, except ``fv_flen`` from ``max_eccentric_velocity_force_multiplier``;
-    see ``_parse_muscles``.
+    Millard2012EquilibriumMuscle muscles (Millard et al. 2013, J Biomech Eng 135:021005,
+    doi:10.1115/1.4023390) share the five common parameters; their force-length,
+    force-velocity and passive curves are OpenSim's Bezier curves in ``millard`` (columns
+    ``millard.index``), and their Thelen shape entries hold the Thelen defaults, unused.
     """
 
     max_isometric_force: np.ndarray      # [N]
@@ -74,6 +75,7 @@ class MuscleParameters:
     passive_strain_at_fmax: np.ndarray   # FmaxMuscleStrain
     fv_af: np.ndarray                    # Af, force-velocity shape
     fv_flen: np.ndarray                  # Flen, maximum lengthening force / Fmax
+    millard: MillardCurves | None = None  # curves of the Millard muscles (None: there are none)
 
 
 @dataclass(frozen=True)
@@ -600,11 +602,12 @@ def _parse_muscles(model_node, body_list, coord_names, funcs, wrap_objects, wher
     """Right-leg muscles: path points, PathWraps (cylinders; each used wrap object gets an
     ``index`` entry, in order of first use) and Hill parameters.
 
-    Millard2012EquilibriumMuscle: the Thelen-form curves of :func:`hipsim.muscles.force_capacity`
-    are kept; of the Millard curve parameters only ``max_eccentric_velocity_force_multiplier``
-    (the lengthening force plateau, Thelen's ``Flen``) is read. The passive fibre curve keeps the
-    Thelen defaults, so calibrated passive curves (Uhlrich 2022 ``strain_at_zero_force`` offsets)
-    are not represented.
+    Thelen2003Muscle and DeGrooteFregly2016Muscle: the Thelen parameters (``KshapeActive`` ...,
+    defaults where absent). Millard2012EquilibriumMuscle: the properties of its
+    ``ActiveForceLengthCurve``, ``ForceVelocityCurve`` and ``FiberForceLengthCurve`` children
+    (:data:`hipsim.millard.CURVE_PROPERTIES`; OpenSim's defaults where absent or empty, e.g.
+    the Uhlrich 2022 calibrated passive curves of RajagopalLaiUhlrich2023 are read as given),
+    tabulated once into ``MuscleParameters.millard``.
     """
     body_index = {b: i for i, b in enumerate(body_list)}
     names, starts = [], [0]
@@ -613,6 +616,7 @@ def _parse_muscles(model_node, body_list, coord_names, funcs, wrap_objects, wher
     n_used = 0
     params = {k: [] for k in ("max_isometric_force", "optimal_fiber_length", "tendon_slack_length",
                               "pennation_angle_at_optimal", *_PARAM_DEFAULTS)}
+    millard_index, millard_curves = [], []
     for muscle in model_node.iter():
         if muscle.tag not in _MUSCLE_TAGS or muscle.get("name") in _NOT_LEG:
             continue
@@ -675,14 +679,15 @@ def _parse_muscles(model_node, body_list, coord_names, funcs, wrap_objects, wher
         starts.append(len(p_body))
         for key in params:
             text = muscle.findtext(key)
-            if key == "Flen" and muscle.tag == "Millard2012EquilibriumMuscle":
-                text = muscle.findtext("ForceVelocityCurve/max_eccentric_velocity_force_multiplier")
             if text is None:
                 if key not in _PARAM_DEFAULTS:
                     raise InputError(where, f"muscle {names[-1]} lacks <{key}>")
                 params[key].append(_PARAM_DEFAULTS[key])
             else:
                 params[key].append(float(text))
+        if muscle.tag == "Millard2012EquilibriumMuscle":
+            millard_index.append(len(names) - 1)
+            millard_curves.append(_millard_curve_properties(muscle, names[-1], where))
     if not names:
         raise InputError(where, "no right-leg muscles found")
     arr = {k: np.array(v, float) for k, v in params.items()}
@@ -705,8 +710,35 @@ def _parse_muscles(model_node, body_list, coord_names, funcs, wrap_objects, wher
             pennation_at_optimal=arr["pennation_angle_at_optimal"],
             max_contraction_velocity=arr["max_contraction_velocity"],
             fl_shape=arr["KshapeActive"], passive_shape=arr["KshapePassive"],
-            passive_strain_at_fmax=arr["FmaxMuscleStrain"], fv_af=arr["Af"], fv_flen=arr["Flen"]),
+            passive_strain_at_fmax=arr["FmaxMuscleStrain"], fv_af=arr["Af"], fv_flen=arr["Flen"],
+            millard=MillardCurves.build(millard_index, millard_curves) if millard_index else None),
     )
+
+
+def _millard_curve_properties(muscle, name, where):
+    """``{curve tag: {property: float}}`` of a Millard2012EquilibriumMuscle node: the properties
+    present and non-empty (the rest keep OpenSim's defaults), each curve checked as OpenSim
+    does when it builds it."""
+    curves = {}
+    for tag, defaults in CURVE_PROPERTIES.items():
+        node = muscle.find(tag)
+        values = {}
+        for key in defaults:
+            text = node.findtext(key) if node is not None else None
+            if text is None or not text.strip():
+                continue
+            try:
+                values[key] = float(text)
+            except ValueError:
+                values[key] = math.nan
+            if not math.isfinite(values[key]):
+                raise InputError(where, f"muscle {name}: {tag} {key} is not a finite number: {text.strip()!r}")
+        try:
+            build_curve(tag, values)
+        except ValueError as exc:
+            raise InputError(where, f"muscle {name}: {tag}: {exc}") from None
+        curves[tag] = values
+    return curves
 
 
 def scaled(model, length_scale, mass_scale):

@@ -1,7 +1,8 @@
 """Muscle paths, moment arms, strength groups and Hill-type force capacity.
 
 Paths and parameters come from the OpenSim model (gait2392 by default: Delp et al. 1990,
-doi:10.1109/10.102791; Thelen 2003, doi:10.1115/1.1531112).
+doi:10.1109/10.102791; Thelen 2003, doi:10.1115/1.1531112; Millard 2012 muscles of other
+models with OpenSim's curves, :mod:`hipsim.millard`).
 """
 import numpy as np
 
@@ -100,22 +101,24 @@ def strength_multipliers(model, strength):
 def force_capacity(params, length, velocity, max_force, physiology=True):
     """Tendon force per unit activation and passive tendon force, rigid tendon.
 
-    Thelen (2003) J Biomech Eng 125:70, doi:10.1115/1.1531112: active force-length
-    ``exp(-(l - 1)^2 / KshapeActive)``, passive ``(exp(KshapePassive (l - 1) / FmaxMuscleStrain) - 1)
-    / (exp(KshapePassive) - 1)`` for l > 1, with l the fibre length over the optimal length.
     Fibre length from the rigid-tendon, constant-thickness pennation model (Zajac 1989,
     Crit Rev Biomed Eng 17:359): l_M = sqrt((l_opt sin a0)^2 + (l_MT - l_TS)^2), cos a =
-    (l_MT - l_TS) / l_M. Force-velocity: Hill's hyperbola for shortening,
-    ``(1 + v) / (1 - v / Af)``, and for lengthening ``Flen - (Flen - 1) / (1 + k v)`` with
-    k = (1 + 1/Af) / (Flen - 1) so the slope is continuous at v = 0; v is the fibre velocity in
-    maximum contraction velocities.
+    (l_MT - l_TS) / l_M; l = l_M / l_opt. Fibre velocity v = dl_MT/dt cos a over
+    (max_contraction_velocity * l_opt), as both OpenSim muscle models normalise it.
+    active = F_max f_L(l) f_V(v) cos a, passive = F_max f_PE(l) cos a.
 
-    Millard2012EquilibriumMuscle models (RajagopalLaiUhlrich2023) use these same Thelen-form
-    curves, an approximation: Millard's quintic-Bezier active force-length (wider, non-zero
-    plateau edges), force-velocity and passive curves are not reproduced; of their parameters
-    only the eccentric force plateau (``max_eccentric_velocity_force_multiplier`` as ``Flen``) is
-    read, and Uhlrich 2022's calibrated passive curves (shifted ``strain_at_zero_force``) are
-    replaced by Thelen's default passive curve.
+    Thelen2003Muscle (and DeGrooteFregly2016Muscle) columns, Thelen (2003) J Biomech Eng 125:70,
+    doi:10.1115/1.1531112: f_L = ``exp(-(l - 1)^2 / KshapeActive)``, f_PE =
+    ``(exp(KshapePassive (l - 1) / FmaxMuscleStrain) - 1) / (exp(KshapePassive) - 1)`` for
+    l > 1; f_V is Hill's hyperbola for shortening, ``(1 + v) / (1 - v / Af)``, and for
+    lengthening ``Flen - (Flen - 1) / (1 + k v)`` with k = (1 + 1/Af) / (Flen - 1) so the slope
+    is continuous at v = 0.
+
+    Millard2012EquilibriumMuscle columns (``params.millard``; RajagopalLaiUhlrich2023,
+    Rajagopal2016): OpenSim 4.x's quintic-Bezier ActiveForceLengthCurve, ForceVelocityCurve
+    and FiberForceLengthCurve of each muscle (:mod:`hipsim.millard`; Millard et al. 2013,
+    J Biomech Eng 135:021005, doi:10.1115/1.4023390), including calibrated passive curves.
+    Fibre damping and tendon compliance are not modelled.
 
     Parameters
     ----------
@@ -140,16 +143,29 @@ def force_capacity(params, length, velocity, max_force, physiology=True):
     fibre = np.sqrt(width ** 2 + along ** 2)
     cos_pennation = along / fibre
     norm_length = fibre / l_opt
+    v = velocity * cos_pennation / (params.max_contraction_velocity * l_opt)
+    active_fl, passive_fl, fv = _thelen_curves(params, norm_length, v)
+    if params.millard is not None:
+        cols = params.millard.index
+        for curve, millard in zip((active_fl, passive_fl, fv),
+                                  params.millard(norm_length[:, cols], v[:, cols])):
+            curve[:, cols] = millard
+    active = max_force * active_fl * fv * cos_pennation
+    passive = max_force * passive_fl * cos_pennation
+    return active, passive
+
+
+def _thelen_curves(params, norm_length, v):
+    """Thelen (2003) active force-length, passive force-length and force-velocity multipliers
+    (see :func:`force_capacity`) of normalised fibre length and velocity, (n_frame, n_muscle)
+    each."""
     active_fl = np.exp(-((norm_length - 1.0) ** 2) / params.fl_shape)
     stretch = np.maximum(norm_length - 1.0, 0.0)
     passive_fl = (np.exp(params.passive_shape * stretch / params.passive_strain_at_fmax) - 1.0) \
         / (np.exp(params.passive_shape) - 1.0)
-    v = velocity * cos_pennation / (params.max_contraction_velocity * l_opt)
     af, flen = params.fv_af, params.fv_flen
     shortening = np.clip((1.0 + v) / (1.0 - v / af), 0.0, 1.0)
     k = (1.0 + 1.0 / af) / (flen - 1.0)
     lengthening = flen - (flen - 1.0) / (1.0 + k * np.maximum(v, 0.0))
     fv = np.where(v < 0.0, shortening, lengthening)
-    active = max_force * active_fl * fv * cos_pennation
-    passive = max_force * passive_fl * cos_pennation
-    return active, passive
+    return active_fl, passive_fl, fv

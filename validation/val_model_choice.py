@@ -103,12 +103,14 @@ def run(outdir):
     FINDINGS.append(
         "The hump order is a property of the hip-abductor paths: with gait2392's short abductor moment "
         "arms static optimization needs more abductor force in late stance and the second hump wins; "
-        "RajagopalLaiUhlrich2023's wrapped abductor paths (Uhlrich 2022) level the humps and lower the "
-        "peak on the identical cycle. A higher exponent spreads load over more muscles and raises the "
-        "peak; ideal force generators change little in walking. The 2023 model's early-swing bump (about "
-        "2.3 BW at 70 %GC) is not in vivo: the built-in cycle was recorded on a gait2392-sized subject "
-        "and drives the unscaled Rajagopal skeleton, and hipsim represents Rajagopal's Millard muscles "
-        "with Thelen-form curves (Uhlrich 2022's calibrated passive curves are not reproduced), so its "
-        "passive and swing-phase forces are the least certain part of that run; on OpenSim's own 2023 "
-        "trial hipsim tracks OpenSim's joint reaction at r 0.99.")
+        "RajagopalLaiUhlrich2023's wrapped abductor paths (Uhlrich 2022) bring the humps close to level "
+        "on the identical cycle. A higher exponent spreads load over more muscles and raises the "
+        "peak; ideal force generators change little in walking. The 2023 model's Millard curves are "
+        "OpenSim's own (hipsim.millard), including Uhlrich 2022's calibrated passive curves, which "
+        "start to pull at about 0.8 optimal fibre length: with hipsim's rigid tendon (OpenSim's Millard "
+        "muscle has a compliant one) the fibres of long-tendon muscles are longer than OpenSim's, so "
+        "late-stance passive force (iliacus and psoas ~220 N each, gastrocnemius ~840 N) and the peak "
+        "(3.42 BW; 2.89 BW with the earlier Thelen-form approximation) are likely overestimated. The "
+        "built-in cycle was recorded on a gait2392-sized subject and drives the unscaled Rajagopal "
+        "skeleton; on OpenSim's own 2023 trial hipsim tracks OpenSim's joint reaction at r 0.99.")
     return rows
