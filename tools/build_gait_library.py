@@ -49,8 +49,8 @@ COP = ("cop_x", "cop_y", "cop_z")
 COLUMNS = ("gait_phase",) + COORDINATES + GRF + COP + ("free_moment_y",)
 #: Quantities made exactly periodic (value at 100 % = value at 0 %) by a linear ramp.
 PERIODIC_COORDINATES = PELVIS_ANGLES + ("pelvis_ty", "pelvis_tz") + LEG_ANGLES
-FORMATS = {"gait_phase": "{:.0f}", "free_moment_y": "{:.6f}",
-           **{c: "{:.4f}" for c in PELVIS_ANGLES + LEG_ANGLES}}  # others: "{:.5f}"
+FORMATS = {"gait_phase": "{:.0f}", "free_moment_y": "{:.7f}",
+           **{c: "{:.6f}" for c in PELVIS_ANGLES + LEG_ANGLES}}  # others: "{:.7f}"
 
 # gait2392 subject01 treadmill walking (opensim-models Tutorials/Estimating_Joint_Reaction_Loads).
 WALK_KINEMATICS = Path("opensim/gait2392_walk_SO_JR/subject01_walk1_Kinematics.sto")
@@ -156,7 +156,7 @@ def write_library_csv(path: Path, meta: dict[str, str], table: dict[str, np.ndar
     lines = [f"# {key}: {value}" for key, value in meta.items()]
     lines.append(",".join(COLUMNS))
     for i in range(N_POINTS):
-        lines.append(",".join(_format(FORMATS.get(c, "{:.5f}"), table[c][i]) for c in COLUMNS))
+        lines.append(",".join(_format(FORMATS.get(c, "{:.7f}"), table[c][i]) for c in COLUMNS))
     path.write_text("\n".join(lines) + "\n")
 
 
