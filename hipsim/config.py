@@ -61,6 +61,7 @@ class Squat(_Section):
 class Activity(_Section):
     kind: ActivityKind = "running"
     speed_m_s: Optional[float] = Field(None, gt=0, le=12)  # null: the activity's reference speed
+    trial: Optional[str] = Field(None, max_length=64)  # library trial (hipsim.gait.LIBRARY); null: default
     incline_deg: float = Field(0.0, ge=-20, le=20)
     frames: int = Field(101, ge=11, le=2001)
     motion_file: Optional[str] = None

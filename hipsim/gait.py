@@ -18,12 +18,16 @@ from .errors import InputError
 GAIT_DIR = Path(__file__).parent / "data" / "gait"
 G = 9.80665
 
-#: Library trials by activity: speed [m/s] -> file name. Running interpolates between speeds.
+#: Library trials: activity -> trial name -> {speed [m/s] (None: the file's own) -> file name}.
+#: A trial recorded at several speeds interpolates between them (``activity.trial`` picks one).
 LIBRARY = {
-    "walking": {None: "walking.csv"},
-    "running": {2.5: "running_2.5.csv", 3.5: "running_3.5.csv", 4.5: "running_4.5.csv"},
-    "sprinting": {None: "sprinting_9.0.csv"},
+    "walking": {"gait2392_subject01": {None: "walking.csv"}},
+    "running": {"fukuchi2017": {2.5: "running_2.5.csv", 3.5: "running_3.5.csv", 4.5: "running_4.5.csv"},
+                "hamner2010": {None: "running_hamner2010.csv"}},
+    "sprinting": {"dorn2012": {None: "sprinting_9.0.csv"}},
 }
+#: the trial of each activity when ``activity.trial`` is null
+DEFAULT_TRIAL = {"walking": "gait2392_subject01", "running": "fukuchi2017", "sprinting": "dorn2012"}
 #: Single-trial activities accept speeds within this fraction of the trial's measured (and
 #: nominal, e.g. the "9 m/s" sprint measured at 9.52 m/s) speed; the trial is used as recorded.
 SINGLE_TRIAL_TOLERANCE = 0.05
@@ -118,51 +122,65 @@ def _blend(a, b, w):
             "curves": curves}
 
 
-def supported_speeds(kind):
-    """(lowest, highest) supported speed of an activity [m/s]."""
-    table = LIBRARY[kind]
+def trial_table(kind, trial=None):
+    """(name, {speed or None: file}) of a library trial of ``kind`` (``trial`` None: the
+    activity's default). InputError names ``activity.trial`` for a trial the library lacks."""
+    if kind not in LIBRARY:
+        raise InputError("activity.kind", f"no built-in trial for {kind!r}")
+    name = DEFAULT_TRIAL[kind] if trial is None else trial
+    if name not in LIBRARY[kind]:
+        raise InputError("activity.trial", f"no {kind} trial {name!r}; the library has "
+                                           f"{', '.join(sorted(LIBRARY[kind]))}")
+    return name, LIBRARY[kind][name]
+
+
+def supported_speeds(kind, trial=None):
+    """(lowest, highest) supported speed of an activity's trial [m/s]."""
+    _, table = trial_table(kind, trial)
     if len(table) == 1:
-        trial = _library_curves(next(iter(table.values())))
-        lo, hi = sorted((trial["speed"], trial["nominal_speed"]))
+        curves = _library_curves(next(iter(table.values())))
+        lo, hi = sorted((curves["speed"], curves["nominal_speed"]))
         return lo * (1 - SINGLE_TRIAL_TOLERANCE), hi * (1 + SINGLE_TRIAL_TOLERANCE)
     speeds = sorted(table)
     return speeds[0], speeds[-1]
 
 
-def reference_speed(kind):
-    """The speed used when ``activity.speed_m_s`` is null [m/s]."""
-    table = LIBRARY[kind]
+def reference_speed(kind, trial=None):
+    """The speed used when ``activity.speed_m_s`` is null [m/s]: a single trial's own speed,
+    3.5 m/s for a trial recorded at several speeds."""
+    _, table = trial_table(kind, trial)
     if len(table) == 1:
         (speed, name), = table.items()
         return speed if speed is not None else _library_curves(name)["speed"]
     return 3.5
 
 
-def library_trial(kind, speed, frames, body_weight_n, length_scale=1.0):
-    """The built-in cycle of ``kind`` at ``speed``, resampled to ``frames`` frames.
+def library_trial(kind, speed, frames, body_weight_n, length_scale=1.0, trial=None):
+    """The built-in cycle of ``kind`` at ``speed`` (``trial``: its name in :data:`LIBRARY`, None
+    for the activity's default), resampled to ``frames`` frames.
 
-    Running blends the two bracketing speeds linearly (angles, GRF in body weights, CoP,
-    stride time); pelvis progression is rebuilt as speed x time. Pelvis translations and CoP
-    scale with the subject's ``length_scale``; GRF scales with ``body_weight_n``.
+    A trial at several speeds blends the two bracketing speeds linearly (angles, GRF in body
+    weights, CoP, stride time); pelvis progression is rebuilt as speed x time. Pelvis
+    translations and CoP scale with the subject's ``length_scale``; GRF scales with
+    ``body_weight_n``.
     """
-    if kind not in LIBRARY:
-        raise InputError("activity.kind", f"no built-in trial for {kind!r}")
-    lo, hi = supported_speeds(kind)
-    speed = reference_speed(kind) if speed is None else float(speed)
+    name, table = trial_table(kind, trial)
+    lo, hi = supported_speeds(kind, trial)
+    speed = reference_speed(kind, trial) if speed is None else float(speed)
     if not lo - 1e-9 <= speed <= hi + 1e-9:
         raise InputError("activity.speed_m_s",
-                         f"{speed:g} m/s is outside the supported range for {kind} ({lo:.2f}-{hi:.2f} m/s)")
-    table = LIBRARY[kind]
+                         f"{speed:g} m/s is outside the supported range of the {kind} trial {name} "
+                         f"({lo:.2f}-{hi:.2f} m/s)")
     if len(table) == 1:
-        trial = _library_curves(next(iter(table.values())))
+        curves = _library_curves(next(iter(table.values())))
     else:
         speeds = sorted(table)
         i = min(int(np.searchsorted(speeds, speed, side="right")) - 1, len(speeds) - 2)
         i = max(i, 0)
         w = (speed - speeds[i]) / (speeds[i + 1] - speeds[i])
-        trial = _blend(_library_curves(table[speeds[i]]), _library_curves(table[speeds[i + 1]]), w)
-        trial["speed"] = speed
-    return _periodic_trial(trial, frames, body_weight_n, length_scale)
+        curves = _blend(_library_curves(table[speeds[i]]), _library_curves(table[speeds[i + 1]]), w)
+        curves["speed"] = speed
+    return _periodic_trial(curves, frames, body_weight_n, length_scale)
 
 
 def _periodic_trial(trial, frames, body_weight_n, length_scale):

@@ -40,7 +40,7 @@ def build_model(config):
 
 def _gait(config, model, length_scale):
     a = config.activity
-    trial = library_trial(a.kind, a.speed_m_s, a.frames, config.subject.mass_kg * G, length_scale)
+    trial = library_trial(a.kind, a.speed_m_s, a.frames, config.subject.mass_kg * G, length_scale, a.trial)
     return uphill(trial, a.incline_deg)
 
 

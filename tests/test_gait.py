@@ -100,15 +100,44 @@ def test_reads_opensim_reference_files():
     assert cols[0] == "time" and deg is True and data.shape[1] == len(cols)
 
 
-@pytest.mark.parametrize("kind", sorted(LIBRARY))
-def test_library_cycles_are_complete_and_periodic(kind):
-    trial = library_trial(kind, None, 101, 700.0)
+@pytest.mark.parametrize("kind, name", [(k, n) for k in sorted(LIBRARY) for n in sorted(LIBRARY[k])])
+def test_library_cycles_are_complete_and_periodic(kind, name):
+    trial = library_trial(kind, None, 101, 700.0, trial=name)
     q0, q1 = trial.coordinates(np.array([0.0, trial.stride_time]))
     assert np.allclose(np.delete(q0, 3), np.delete(q1, 3), atol=1e-9)  # all but forward progression
     vertical = trial.grf[:, 1] / 700.0
     assert vertical[0] > 0.02, "frame 0 is right foot strike"
     assert 0.9 < vertical.max() < 6.0
     assert np.all(np.isfinite(trial.cop)) and np.all(np.isfinite(trial.grf))
+
+
+def test_measured_running_trial_is_one_runners_mean_stride():
+    """Hamner 2010 subject02: the right foot carries half the body weight over the cycle (two
+    feet, no flight impulse lost), its stride and speed are the treadmill's."""
+    trial = library_trial("running", None, 101, 700.0, trial="hamner2010")
+    assert trial.cop_frame == "ground" and trial.speed == pytest.approx(3.84, abs=0.01)
+    assert trial.stride_time == pytest.approx(0.69, abs=0.005)
+    mean_vertical = np.trapezoid(trial.grf[:, 1], trial.time) / trial.stride_time / 700.0
+    assert mean_vertical == pytest.approx(0.5, abs=0.03)
+    stance = trial.grf[:-1, 1] > 0.0          # the last frame is the next foot strike, a stride on
+    cop = trial.cop[:-1][stance, 0]
+    # the CoP lies under the stance foot, ahead of where the pelvis was at foot strike and
+    # rolling forward with the body; the next strike is one stride further on
+    assert np.all(cop > 0.0) and np.all(cop < 0.6) and cop[-1] > cop[0] + 0.2
+    assert trial.cop[-1, 0] - trial.cop[0, 0] == pytest.approx(trial.speed * trial.stride_time, rel=1e-3)
+
+
+def test_an_unknown_library_trial_names_the_key_and_the_choices():
+    with pytest.raises(InputError) as exc:
+        library_trial("running", None, 101, 700.0, trial="nobody2020")
+    assert exc.value.where == "activity.trial"
+    assert "fukuchi2017" in exc.value.message and "hamner2010" in exc.value.message
+
+
+def test_a_single_speed_trial_refuses_speeds_it_was_not_run_at():
+    with pytest.raises(InputError) as exc:
+        library_trial("running", 3.0, 101, 700.0, trial="hamner2010")
+    assert exc.value.where == "activity.speed_m_s" and "hamner2010" in exc.value.message
 
 
 def test_running_interpolates_between_trials():

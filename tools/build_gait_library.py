@@ -100,6 +100,17 @@ SOLE_BELOW_MTP_M = 0.028  # bone sole under the metatarsal heads (8 mm) + 20 mm 
 COP_STRIKE_OFFSET = np.array([-0.010, 0.0, 0.020])  # under the lateral metatarsal heads
 COP_TOE_OFF_OFFSET = np.array([0.055, 0.0, -0.025])  # under the hallux
 
+# Hamner et al. (2010) subject02, treadmill running (opensim-models Pipelines/Hamner).
+HAMNER_DIR = Path("opensim/hamner2010_running")
+HAMNER_IK = HAMNER_DIR / "subject02_running_ik.mot"      # OpenSim IK, 60 Hz, 0-9.97 s
+HAMNER_GRF = HAMNER_DIR / "subject02_running_grf.mot"    # 60 Hz; feet named by the ExternalLoads XML
+HAMNER_LOADS = HAMNER_DIR / "External_Loads.xml"
+HAMNER_MODEL = HAMNER_DIR / "subject02_RRA_Adjusted.osim"
+#: zero-lag low-pass applied alike to the coordinates and the GRF (same filter for both, so the
+#: segment accelerations and the GRF carry the same frequency content: Bisseling & Hof 2006,
+#: Kristianslund et al. 2012); 12 Hz as the upstream inverse-dynamics setting of the Dorn trials
+HAMNER_CUTOFF_HZ = 12.0
+
 LICENCE_OPENSIM = ("gait2392 model credits state CC BY 3.0; no licence file in opensim-models "
                    "(unverified, per the reference README)")
 LICENCE_FUKUCHI = "CC BY (per the reference README)"
@@ -108,6 +119,7 @@ CITE_OPENSIM = ("Delp SL et al. (1990) IEEE Trans Biomed Eng 37:757-767 doi:10.1
                 "Delp SL et al. (2007) IEEE Trans Biomed Eng 54:1940-1950 doi:10.1109/TBME.2007.901024")
 CITE_FUKUCHI = ("Fukuchi RK, Fukuchi CA, Duarte M (2017) PeerJ 5:e3298 doi:10.7717/peerj.3298; "
                 "data doi:10.6084/m9.figshare.4543435")
+CITE_HAMNER = ("Hamner SR, Seth A, Delp SL (2010) J Biomech 43:2709-2716 doi:10.1016/j.jbiomech.2010.06.025")
 CITE_DORN = "Dorn TW, Schache AG, Pandy MG (2012) J Exp Biol 215:1944-1956 doi:10.1242/jeb.064527"
 CITE_SPRING_MASS = ("Blickhan R (1989) doi:10.1016/0021-9290(89)90224-8; McMahon TA, Cheng GC (1990) "
                     "doi:10.1016/0021-9290(90)90042-2; Morin JB et al. (2005) doi:10.1123/jab.21.2.167")
@@ -657,6 +669,141 @@ def build_running(ref: Path, tag: str, pelvis_angles: dict[str, np.ndarray],
     return meta, table, report
 
 
+# ----------------------------------------------------------------------------- Hamner running
+def external_force_columns(loads_xml: Path, body: str) -> tuple[str, str, str]:
+    """(force, point, torque) column prefixes of the ExternalForce applied to ``body``."""
+    for force in ET.parse(loads_xml).getroot().iter("ExternalForce"):
+        if (force.findtext("applied_to_body") or "").strip() == body:
+            expressed = {(force.findtext(k) or "").strip() for k in ("force_expressed_in_body",
+                                                                     "point_expressed_in_body")}
+            if expressed != {"ground"}:
+                raise ValueError(f"{loads_xml}: {body} force/point not expressed in ground")
+            return tuple((force.findtext(k) or "").strip()
+                         for k in ("force_identifier", "point_identifier", "torque_identifier"))
+    raise ValueError(f"{loads_xml}: no ExternalForce applied to {body}")
+
+
+def lowpass(x: np.ndarray, fs: float, cutoff: float) -> np.ndarray:
+    """Zero-lag 2nd-order Butterworth run forwards and backwards (4th order) along axis 0."""
+    b, a = butter(2, cutoff / (0.5 * fs))
+    return filtfilt(b, a, x, axis=0)
+
+
+def build_hamner(ref: Path) -> tuple[dict, dict, dict]:
+    """Hamner 2010 subject02 treadmill running: the mean right stride of the whole trial.
+
+    Kinematics (OpenSim IK on the subject's scaled model) and the right foot's GRF (columns
+    named by the trial's ExternalLoads XML: the GRF file's own header does not say which foot)
+    are both 60 Hz; both get the same zero-lag low-pass (``HAMNER_CUTOFF_HZ``). Every right
+    stride (vertical GRF rising through ``CONTACT_THRESHOLD_N``) that the kinematics cover is
+    resampled to 101 points and moved into a frame that travels with the belt, its origin under
+    the pelvis at that stride's foot strike: pelvis_tx and the CoP's x gain belt speed x time
+    (the stride's belt speed: the backward speed of the loaded foot, hipsim's forward kinematics
+    of the subject's model ``HAMNER_MODEL``). The CoP stays in that ground frame: expressed in
+    the foot of another model it would move with that model's foot frame (RajagopalLaiUhlrich2023's
+    calcn_r is not subject02's). The strides are averaged point by point (the CoP over the
+    strides loaded at that point; in swing it holds its last stance value).
+    """
+    from hipsim.kinematics import forward_kinematics
+    from hipsim.model import load_model, whole_body_mass
+
+    kin = read_kinematics(ref / HAMNER_IK)
+    grf, _ = read_opensim_table(ref / HAMNER_GRF)
+    f_id, p_id, m_id = external_force_columns(ref / HAMNER_LOADS, "calcn_r")
+    model = load_model(ref / HAMNER_MODEL)
+    mass = float(whole_body_mass(ref / HAMNER_MODEL))
+    t_k, t_g = kin.time.to_numpy(), grf.time.to_numpy()
+    fs_k, fs_g = 1.0 / np.median(np.diff(t_k)), 1.0 / np.median(np.diff(t_g))
+    q = lowpass(kin[list(COORDINATES)].to_numpy(), fs_k, HAMNER_CUTOFF_HZ)
+    raw_fy = grf[f"{f_id}y"].to_numpy()
+    force = lowpass(grf[[f"{f_id}{a}" for a in "xyz"]].to_numpy(), fs_g, HAMNER_CUTOFF_HZ)
+    free = lowpass(grf[f"{m_id}y"].to_numpy(), fs_g, HAMNER_CUTOFF_HZ)
+    point = grf[[f"{p_id}{a}" for a in "xyz"]].to_numpy()
+    loaded_g = raw_fy > CONTACT_THRESHOLD_N
+    strikes = crossings(t_g, raw_fy, CONTACT_THRESHOLD_N, rising=True)
+    strikes = strikes[(strikes >= t_k[0]) & (strikes <= t_k[-1])]
+    spline = CubicSpline(t_k, q, axis=0)
+    b = model.body_names.index("calcn_r")
+    degrees = set(LEG_ANGLES + PELVIS_ANGLES)
+    strides, durations, belts = [], [], []
+    for t0, t1 in zip(strikes[:-1], strikes[1:]):
+        t = t0 + PHASE / 100.0 * (t1 - t0)
+        values = spline(t)
+        stride = {name: values[:, i] for i, name in enumerate(COORDINATES)}
+        loaded = np.interp(t, t_g, raw_fy) >= CONTACT_THRESHOLD_N - 1e-6
+        loaded[0] = True                                    # the strike itself (the crossing)
+        # the low-pass spreads the impact into the frames before contact, where the force would
+        # act at no CoP: the filtered GRF counts only while the raw force says the foot is down
+        for i, (f_name, p_name) in enumerate(zip(GRF, COP)):
+            stride[f_name] = np.where(loaded, np.interp(t, t_g, force[:, i]) / (mass * G), 0.0)
+            stride[p_name] = np.interp(t, t_g[loaded_g], point[loaded_g, i])
+        stride["free_moment_y"] = np.where(loaded, np.interp(t, t_g, free) / mass, 0.0)
+        # treadmill frame -> a frame moving with the belt, origin at the pelvis at foot strike;
+        # the belt speed is the backward speed of the loaded foot (hipsim's forward kinematics
+        # of the subject's model)
+        qm = np.column_stack([stride[n] * (np.pi / 180.0 if n in degrees else 1.0)
+                              if n in stride else np.zeros(N_POINTS) for n in model.coordinate_names])
+        _, origin = forward_kinematics(model, qm)
+        firm = stride["grf_y"] > 0.5
+        belt_now = float(np.median(-np.gradient(origin[:, b, 0], t)[firm]))
+        stride["cop_x"] = stride["cop_x"] - stride["pelvis_tx"][0] + belt_now * (t - t0)
+        stride["pelvis_tx"] = stride["pelvis_tx"] - stride["pelvis_tx"][0] + belt_now * (t - t0)
+        stride["cop_z"] = stride["cop_z"] - np.mean(stride["pelvis_tz"])
+        stride["loaded"] = loaded
+        belts.append(belt_now)
+        strides.append(stride)
+        durations.append(t1 - t0)
+    n = len(strides)
+    stride_time = float(np.mean(durations))
+    table = {}
+    for name in COORDINATES + GRF + ("free_moment_y",):
+        table[name] = np.mean([s[name] for s in strides], axis=0)
+    loaded = np.array([s["loaded"] for s in strides])
+    for name in COP:
+        stack = np.array([s[name] for s in strides])
+        count = loaded.sum(axis=0)
+        mean = np.where(count > 0, (stack * loaded).sum(axis=0) / np.maximum(count, 1), np.nan)
+        table[name] = mean
+    on = np.isfinite(table["cop_x"]) & (table["grf_y"] * mass * G >= CONTACT_THRESHOLD_N)
+    for name in COP:
+        table[name] = hold_when_unloaded(np.where(on, table[name], 0.0), on)
+    for name in GRF + ("free_moment_y",):
+        table[name][-1] = table[name][0]
+    # the next foot strike is one stride further on
+    table["cop_x"][-1] = table["cop_x"][0] + table["pelvis_tx"][-1]
+    table["cop_y"][-1], table["cop_z"][-1] = table["cop_y"][0], table["cop_z"][0]
+    speed = float(table["pelvis_tx"][-1] / stride_time)
+    table["pelvis_tz"] = table["pelvis_tz"] - np.mean(table["pelvis_tz"])
+    mismatch = make_periodic(table, PERIODIC_COORDINATES)
+    table["gait_phase"] = PHASE
+    stance_end = float(PHASE[1:][np.flatnonzero(table["grf_y"][1:] * mass * G < CONTACT_THRESHOLD_N)[0]])
+    report = {"strides_averaged": n, "stride_time_s": stride_time, "stride_time_sd_s": float(np.std(durations)),
+              "speed_m_s": speed, "belt_speed_range_m_s": (float(min(belts)), float(max(belts))),
+              "mass_kg": mass, "stance_end_pct": stance_end, "end_mismatch": mismatch,
+              "peak_grf_y_bw": float(table["grf_y"].max())}
+    meta = {
+        "activity": "running",
+        "speed_m_s": f"{speed:.3f}",
+        "stride_time_s": f"{stride_time:.4f}",
+        "subject_mass_kg": f"{mass:.2f}",
+        "cop_frame": "ground",
+        "source": (f"Hamner et al. 2010 subject02, treadmill running: mean of {n} right strides "
+                   "(OpenSim IK kinematics and measured GRF/CoP of the same runner)"),
+        "origin": "opensim-org/opensim-models Pipelines/Hamner (subject02_running_ik.mot, subject02_running_grf.mot, External_Loads.xml, subject02_RRA_Adjusted.osim)",
+        "licence": LICENCE_OPENSIM,
+        "cite": CITE_HAMNER,
+        "grf_columns": f"right foot = {f_id}*, {p_id}*, {m_id}* (External_Loads.xml applies them to calcn_r)",
+        "filter": f"coordinates and GRF alike: zero-lag 4th-order Butterworth at {HAMNER_CUTOFF_HZ:g} Hz (60 Hz data)",
+        "strides_averaged": f"{n}",
+        "treadmill": ("each stride's belt speed (backward speed of its loaded foot, "
+                      f"{min(belts):.2f}-{max(belts):.2f} m/s) x time added to pelvis_tx and cop_x"),
+        "cop_transform": "measured CoP in the belt frame, relative to the pelvis at each stride's foot strike",
+        "toe_off_pct": f"{stance_end:.0f}",
+        "units": UNITS,
+    }
+    return meta, table, report
+
+
 # ----------------------------------------------------------------------------- Dorn trials
 def stride_window(kin: pd.DataFrame) -> tuple[int, int, float]:
     """First and last frame of the right stride in a trial cut at right foot strikes.
@@ -892,6 +1039,7 @@ def main(argv: list[str] | None = None) -> None:
     for tag, speed in FUKUCHI_SPEEDS.items():
         builds[f"running_{speed}.csv"] = build_running(ref, tag, pelvis_angles, jog_out_of_plane, mtp, fk)
     builds["sprinting_9.0.csv"] = build_sprint(sprint, mtp, fk)
+    builds["running_hamner2010.csv"] = build_hamner(ref)
 
     for name, (meta, table, report) in builds.items():
         write_library_csv(args.out / name, meta, table)
