@@ -66,6 +66,8 @@ class Activity(_Section):
     frames: int = Field(101, ge=11, le=2001)
     motion_file: Optional[str] = None
     grf_file: Optional[str] = None
+    external_loads: Optional[str] = None   # OpenSim ExternalLoads XML naming the right foot's GRF columns
+    time_range: Optional[List[float]] = Field(None, min_length=2, max_length=2)  # [t0, t1] s of the files
     filter_hz: Optional[float] = Field(6.0, gt=0, le=100)  # low-pass of motion-file coordinates
     fadir: Fadir = Fadir()
     faber: Faber = Faber()
@@ -183,7 +185,7 @@ class Config(_Section):
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
-_PATH_KEYS = ("activity.motion_file", "activity.grf_file", "morphology.femur_mesh",
+_PATH_KEYS = ("activity.motion_file", "activity.grf_file", "activity.external_loads", "morphology.femur_mesh",
               "morphology.acetabulum_mesh", "model.osim_file")
 
 def _get(tree, dotted):
@@ -324,8 +326,18 @@ def load_config(path_or_dict=None, overrides=None):
                                                     f"not {config.activity.kind}")
     if config.rom.flexion_stop_deg < config.rom.flexion_start_deg:
         raise InputError("rom.flexion_stop_deg", "must not be below rom.flexion_start_deg")
-    if (config.activity.grf_file is not None) and config.activity.motion_file is None:
-        raise InputError("activity.grf_file", "needs activity.motion_file for the same trial")
+    a = config.activity
+    if (a.grf_file is not None or a.external_loads is not None) and a.motion_file is None:
+        key = "activity.grf_file" if a.grf_file is not None else "activity.external_loads"
+        raise InputError(key, "needs activity.motion_file for the same trial")
+    if a.motion_file is not None and a.grf_file is None and a.external_loads is None:
+        raise InputError("activity.motion_file", "needs activity.grf_file or activity.external_loads")
+    if a.time_range is not None:
+        if a.motion_file is None:
+            raise InputError("activity.time_range", "applies to a user trial (activity.motion_file)")
+        t0, t1 = a.time_range
+        if not (math.isfinite(t0) and math.isfinite(t1) and t1 > t0):
+            raise InputError("activity.time_range", f"needs two finite times t0 < t1, got {a.time_range}")
     resolved = config.to_dict()
     for key in _PATH_KEYS:
         value = _get(resolved, key)

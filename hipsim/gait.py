@@ -322,19 +322,70 @@ def _lowpass(data, fs, cutoff):
     return filtfilt(b, a, data, axis=0, padlen=min(3 * max(len(a), len(b)), data.shape[0] - 1))
 
 
-def file_trial(motion_file, grf_file, frames, filter_hz, speed=None):
-    """A cycle from a user's OpenSim coordinates and GRF files.
+def external_loads_columns(path, body="calcn_r"):
+    """The GRF file columns an OpenSim ExternalLoads XML applies to ``body``, and its data file.
 
-    The cycle runs between the first two right foot strikes (vertical GRF rising through
-    20 N). Coordinates are low-pass filtered (zero-lag Butterworth, ``filter_hz``) and splined;
-    GRF and CoP are linearly interpolated to the frames.
+    Returns ({"force": [vx, vy, vz], "point": [px, py, pz], "torque": [x, y, z] or None},
+    data file path or None (``<datafile>``, relative to the XML)). InputError when no
+    ExternalForce is applied to the body or its force or point is not expressed in ground.
     """
+    import xml.etree.ElementTree as ET
+    where = str(path)
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError, UnicodeDecodeError) as exc:
+        raise InputError(where, f"cannot read the ExternalLoads XML ({type(exc).__name__})")
+    for force in root.iter("ExternalForce"):
+        if (force.findtext("applied_to_body") or "").strip() != body:
+            continue
+        for key in ("force_expressed_in_body", "point_expressed_in_body"):
+            frame = (force.findtext(key) or "ground").strip()
+            if frame != "ground":
+                raise InputError(where, f"ExternalForce {force.get('name')}: {key} is {frame!r}; "
+                                        "hipsim reads forces and points expressed in ground")
+        ids = {k: (force.findtext(f"{k}_identifier") or "").strip() for k in ("force", "point", "torque")}
+        if not ids["force"] or not ids["point"]:
+            raise InputError(where, f"ExternalForce {force.get('name')}: no force or point identifier")
+        names = {"force": [ids["force"] + a for a in "xyz"], "point": [ids["point"] + a for a in "xyz"],
+                 "torque": [ids["torque"] + a for a in "xyz"] if ids["torque"] else None}
+        datafile = (root.findtext(".//datafile") or force.findtext("data_source_name") or "").strip()
+        return names, (Path(path).parent / datafile) if datafile else None
+    raise InputError(where, f"no ExternalForce is applied to {body}")
+
+
+def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_loads=None, time_range=None):
+    """A cycle (or a window) from a user's OpenSim coordinates and GRF files.
+
+    The right foot's GRF columns are those an OpenSim ExternalLoads XML (``external_loads``)
+    applies to calcn_r; without one they are recognised by name (``ground_force_r_v*``,
+    ``right_foot_force_v*``, ...). ``grf_file`` None takes the XML's data file. The trial runs
+    between the first two right foot strikes (vertical GRF rising through 20 N), or over
+    ``time_range`` (t0, t1) [s] as given (any window, e.g. one stance; ``gait_phase`` is then the
+    percent of the window). Coordinates are low-pass filtered (zero-lag Butterworth,
+    ``filter_hz``; None: as recorded) and splined; GRF and CoP are linearly interpolated to the
+    frames.
+    """
+    if external_loads is not None:
+        names, datafile = external_loads_columns(external_loads)
+        if grf_file is None:
+            if datafile is None or not datafile.is_file():
+                raise InputError(str(external_loads), f"its data file {datafile} does not exist; set activity.grf_file")
+            grf_file = datafile
     m_cols, m_data, in_deg = read_opensim_table(motion_file)
     missing = [c for c in REQUIRED_MOTION_COLUMNS if c not in m_cols]
     if missing:
         raise InputError(motion_file, f"missing coordinate columns {missing}")
     g_cols, g_data, _ = read_opensim_table(grf_file)
-    names = _right_foot_columns(g_cols, grf_file)
+    if external_loads is None:
+        names = _right_foot_columns(g_cols, grf_file)
+    else:
+        absent = [c for group in names.values() if group for c in group if c not in g_cols]
+        if absent:
+            raise InputError(str(external_loads), f"names columns {absent} that {Path(grf_file).name} lacks")
+    # rows written twice at (nearly) one time, as OpenSim's RRA does at a file's end, would make
+    # the spline's derivatives explode: keep the last of each
+    keep = np.append(np.diff(m_data[:, 0]) > 1e-9, True)
+    m_data = m_data[keep]
     t_m = m_data[:, 0]
     q = np.zeros((len(t_m), len(COORDINATE_COLUMNS)))
     for j, name in enumerate(COORDINATE_COLUMNS):
@@ -352,19 +403,29 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None):
     force = g_data[:, [col[c] for c in names["force"]]]
     point = g_data[:, [col[c] for c in names["point"]]]
     torque = g_data[:, [col[c] for c in names["torque"]]] if names["torque"] else np.zeros_like(force)
-    loaded = force[:, 1] > FOOT_STRIKE_THRESHOLD_N
-    strikes = t_g[1:][loaded[1:] & ~loaded[:-1]]
-    if len(strikes) < 2:
-        raise InputError(grf_file, "no complete right gait cycle (two right foot strikes with vertical "
-                                   f"force rising through {FOOT_STRIKE_THRESHOLD_N:g} N)")
-    t0, t1 = strikes[0], strikes[1]
-    margin = 2e-3
-    if t0 - margin < t_m[0] or t1 + margin > t_m[-1]:
-        raise InputError(motion_file, f"covers {t_m[0]:.3f}-{t_m[-1]:.3f} s but the right gait cycle in "
-                                      f"the GRF file spans {t0:.3f}-{t1:.3f} s")
+    if time_range is None:
+        loaded = force[:, 1] > FOOT_STRIKE_THRESHOLD_N
+        strikes = t_g[1:][loaded[1:] & ~loaded[:-1]]
+        if len(strikes) < 2:
+            raise InputError(grf_file, "no complete right gait cycle (two right foot strikes with vertical "
+                                       f"force rising through {FOOT_STRIKE_THRESHOLD_N:g} N); "
+                                       "set activity.time_range for a window")
+        t0, t1 = strikes[0], strikes[1]
+        where = motion_file
+    else:
+        t0, t1 = (float(t) for t in time_range)
+        where = "activity.time_range"
+        if t_g[0] > t0 or t_g[-1] < t1:
+            raise InputError(where, f"{t0:g}-{t1:g} s is outside {Path(grf_file).name} "
+                                    f"({t_g[0]:.3f}-{t_g[-1]:.3f} s)")
+    outside = (t0 - 2e-3 < t_m[0] or t1 + 2e-3 > t_m[-1]) if time_range is None else \
+        (t0 < t_m[0] - 1e-9 or t1 > t_m[-1] + 1e-9)
+    if outside:
+        raise InputError(where, f"{Path(motion_file).name} covers {t_m[0]:.3f}-{t_m[-1]:.3f} s but the "
+                                f"trial spans {t0:.3f}-{t1:.3f} s")
     t = np.linspace(t0, t1, frames)
     grf = np.column_stack([np.interp(t, t_g, force[:, a]) for a in range(3)])
-    cop = np.column_stack([np.interp(t, t_g, point[:, a]) for a in range(3)])
+    cop = np.column_stack([np.interp(t, t_g, point[:, a]) for a in range(3)])   # as OpenSim applies it
     free = np.column_stack([np.interp(t, t_g, torque[:, a]) for a in range(3)])
     ix = COORDINATE_COLUMNS.index("pelvis_tx")
     measured_speed = float((spline(t1)[ix] - spline(t0)[ix]) / (t1 - t0))
@@ -375,4 +436,4 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None):
     return Trial(time=t - t0, gait_phase=np.linspace(0, 100, frames), coordinates=coordinates,
                  coordinate_names=COORDINATE_COLUMNS, grf=grf, cop=cop, cop_frame="ground",
                  free_moment=free, speed=abs(measured_speed) if speed is None else speed,
-                 source=f"{motion_file} + {grf_file}")
+                 source=f"{motion_file} + {grf_file}" + (f" [{t0:g}, {t1:g}] s" if time_range else ""))

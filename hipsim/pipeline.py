@@ -73,8 +73,8 @@ def build_trial(config, length_scale, model=None):
     """The cycle the config asks for: a user trial, the gait library or a prescribed motion."""
     activity = config.activity
     if activity.motion_file:
-        return file_trial(activity.motion_file, activity.grf_file, activity.frames,
-                          activity.filter_hz, activity.speed_m_s)
+        return file_trial(activity.motion_file, activity.grf_file, activity.frames, activity.filter_hz,
+                          activity.speed_m_s, activity.external_loads, activity.time_range)
     return TRIAL_BUILDERS[activity.kind](config, model, length_scale)
 
 

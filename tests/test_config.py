@@ -108,3 +108,18 @@ def test_resolved_config_round_trips_through_yaml():
 def test_every_shipped_config_validates(path):
     config = load_config(path)
     assert config.to_yaml()
+
+
+@pytest.mark.parametrize("activity, key", [
+    ({"motion_file": "M"}, "activity.motion_file"),                              # no GRF
+    ({"external_loads": "L"}, "activity.external_loads"),                        # no motion
+    ({"motion_file": "M", "grf_file": "M", "time_range": [1.5, 1.2]}, "activity.time_range"),
+    ({"time_range": [0.0, 1.0]}, "activity.time_range"),                          # no user trial
+])
+def test_user_trial_keys_that_cannot_work_together(tmp_path, activity, key):
+    path = tmp_path / "trial.mot"
+    path.write_text("x\n")
+    activity = {k: (str(path) if v in ("M", "L") else v) for k, v in activity.items()}
+    with pytest.raises(InputError) as exc:
+        load_config({"activity": activity})
+    assert exc.value.where == key

@@ -80,6 +80,87 @@ def test_grf_without_two_right_strikes_is_rejected(tmp_path):
     assert exc.value.where == str(grf)
 
 
+LOADS_XML = """<?xml version="1.0" encoding="UTF-8" ?>
+<OpenSimDocument Version="30516"><ExternalLoads name="loads"><objects>
+  <ExternalForce name="left"><applied_to_body>calcn_l</applied_to_body>
+    <force_expressed_in_body>ground</force_expressed_in_body><point_expressed_in_body>ground</point_expressed_in_body>
+    <force_identifier>ground_force_r_v</force_identifier><point_identifier>ground_force_r_p</point_identifier>
+  </ExternalForce>
+  <ExternalForce name="right"><applied_to_body>calcn_r</applied_to_body>
+    <force_expressed_in_body>{frame}</force_expressed_in_body><point_expressed_in_body>ground</point_expressed_in_body>
+    <force_identifier>ground_force_l_v</force_identifier><point_identifier>ground_force_l_p</point_identifier>
+  </ExternalForce></objects><datafile>g.mot</datafile></ExternalLoads></OpenSimDocument>
+"""
+
+
+def _swap_feet(grf):
+    """The synthetic GRF with its feet's columns swapped: the names now say the wrong foot."""
+    text = grf.read_text()
+    return grf.write_text(text.replace("ground_force_r_", "TMP_").replace("ground_force_l_", "ground_force_r_")
+                          .replace("TMP_", "ground_force_l_"))
+
+
+def test_external_loads_xml_decides_which_columns_are_the_right_foot(tmp_path):
+    motion, grf = _synthetic_trial(tmp_path)
+    by_name = file_trial(motion, grf, 51, 6.0)
+    _swap_feet(grf)
+    loads = tmp_path / "loads.xml"
+    loads.write_text(LOADS_XML.format(frame="ground"))
+    by_xml = file_trial(motion, None, 51, 6.0, external_loads=loads)       # the XML's data file
+    np.testing.assert_array_equal(by_xml.grf, by_name.grf)
+    np.testing.assert_array_equal(by_xml.cop, by_name.cop)
+    with pytest.raises(InputError):                                            # names alone: no right cycle
+        file_trial(motion, grf, 51, 6.0)
+
+
+def test_external_loads_in_a_body_frame_are_refused(tmp_path):
+    motion, grf = _synthetic_trial(tmp_path)
+    loads = tmp_path / "loads.xml"
+    loads.write_text(LOADS_XML.format(frame="calcn_r"))
+    with pytest.raises(InputError) as exc:
+        file_trial(motion, grf, 51, 6.0, external_loads=loads)
+    assert exc.value.where == str(loads) and "ground" in exc.value.message
+
+
+def test_a_time_range_runs_the_window_as_given(tmp_path):
+    motion, grf = _synthetic_trial(tmp_path)
+    trial = file_trial(motion, grf, 41, None, time_range=(0.1, 0.4))          # part of one stance
+    assert trial.stride_time == pytest.approx(0.3) and len(trial.time) == 41
+    assert np.all(trial.grf[:, 1] > 200)
+    with pytest.raises(InputError) as exc:
+        file_trial(motion, grf, 41, None, time_range=(2.5, 3.5))
+    assert exc.value.where == "activity.time_range"
+
+
+def test_rows_written_twice_at_one_time_do_not_reach_the_spline(tmp_path):
+    motion, grf = _synthetic_trial(tmp_path)
+    lines = motion.read_text().rstrip("\n").split("\n")
+    last = lines[-1].split("\t")
+    lines.insert(len(lines) - 1, "\t".join([f"{float(last[0]) - 1e-13:.15f}"] + last[1:]))
+    motion.write_text("\n".join(lines) + "\n")
+    trial = file_trial(motion, grf, 41, None, time_range=(2.0, 3.0))
+    acc = trial.coordinates(trial.time, 2)
+    assert np.all(np.isfinite(acc)) and np.abs(acc).max() < 100
+
+
+def test_hamner_trial_through_its_external_loads_tracks_opensim():
+    """OpenSim's own Hamner run, same inputs (RRA model and kinematics, GRF mapped by the trial's
+    External_Loads.xml, the joint-reaction window): the hip contact force follows OpenSim's."""
+    from hipsim import simulate
+    base = "opensim/hamner2010_running/"
+    ref = np.loadtxt(reference_path("opensim/results/run_hamner_100Hz/hip_r_resultant_partial.txt"))
+    ds = simulate({"subject": {"mass_kg": 65.9},
+                   "model": {"osim_file": str(reference_path(base + "subject02_RRA_Adjusted.osim"))},
+                   "activity": {"kind": "running", "frames": len(ref), "filter_hz": None,
+                                "motion_file": str(reference_path(base + "rra_run_1_Kinematics_q.sto")),
+                                "external_loads": str(reference_path(base + "External_Loads.xml")),
+                                "grf_file": str(reference_path(base + "subject02_running_grf.mot")),
+                                "time_range": [float(ref[0, 0]), float(ref[-1, 0])]}})
+    force = ds["hip_contact_force_resultant"].values
+    assert np.corrcoef(force, ref[:, 2])[0, 1] > 0.95
+    assert force.max() == pytest.approx(ref[:, 2].max(), rel=0.1)
+
+
 @pytest.mark.parametrize("prefix", ["ground_force_r_", "right_foot_force_", "r_ground_force_"])
 def test_right_foot_columns_by_common_names(prefix):
     cols = ["time"] + [prefix + s for s in ("vx", "vy", "vz", "px", "py", "pz")] + \

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 import _common as C
+from hipsim.gait import read_opensim_table
 
 TITLE = "Running and sprinting: hip contact force peaks, timing, loading rate"
 FIGURES, FINDINGS = [], []
@@ -122,6 +123,38 @@ def trial_and_model_rows():
     return rows, table
 
 
+def hamner_same_inputs():
+    """hipsim beside OpenSim on OpenSim's own Hamner run: the subject's RRA-adjusted model, RRA
+    kinematics (not filtered again, as OpenSim's setup), the GRF through the trial's
+    ExternalLoads XML, the window OpenSim's joint reaction covers (right foot strike to the end
+    of the RRA data). Returns (row, hipsim curve, OpenSim curve, times)."""
+    base, results = ("opensim", "hamner2010_running"), ("opensim", "results", "run_hamner_100Hz")
+    ref = np.loadtxt(C.ref(*results, "hip_r_resultant_partial.txt"))
+    config = {"subject": {"mass_kg": 65.9},
+              "model": {"osim_file": str(C.ref(*base, "subject02_RRA_Adjusted.osim"))},
+              "activity": {"kind": "running", "frames": len(ref), "filter_hz": None,
+                           "motion_file": str(C.ref(*base, "rra_run_1_Kinematics_q.sto")),
+                           "grf_file": str(C.ref(*base, "subject02_running_grf.mot")),
+                           "external_loads": str(C.ref(*base, "External_Loads.xml")),
+                           "time_range": (float(ref[0, 0]), float(ref[-1, 0]))}}
+    _, _, ds = C.pipeline(config)
+    ours = ds["hip_contact_force_resultant"].values
+    cols, data, _ = read_opensim_table(C.ref(*results, "subject02_run_StaticOptimization_force.sto"))
+    window = (data[:, 0] >= ref[0, 0] - 1e-9) & (data[:, 0] <= ref[-1, 0] + 1e-9)
+    theirs = np.abs(data[window][:, [cols.index(f"{c}_r_reserve") for c in ("hip_flexion", "hip_adduction",
+                                                                            "hip_rotation")]]).max(axis=0)
+    mine = np.abs(ds["reserve_moment"].values).max(axis=0)
+    r = C.pearson(ours, ref[:, 2])
+    flagged = int(np.count_nonzero(ds["solver_status"].values))
+    row = C.row("Hamner's trial, OpenSim's inputs (RRA model and kinematics, GRF via External_Loads.xml, "
+                f"{ref[0, 0]:.2f}-{ref[-1, 0]:.3f} s): hipsim vs OpenSim SO + JR",
+                f"r {r:.3f}; peak {ours.max():.2f} vs {ref[:, 2].max():.2f} BW; hip reserves flex/add/rot "
+                f"{mine[0]:.0f}/{mine[1]:.0f}/{mine[2]:.0f} vs {theirs[0]:.0f}/{theirs[1]:.0f}/{theirs[2]:.0f} N m; "
+                f"hipsim flags {flagged} of {len(ours)} frames (OpenSim: 18 of its 91 frames failed)",
+                "r >= 0.95 (issue 13)", "opensim/results/run_hamner_100Hz", r >= 0.95)
+    return row, ours, ref[:, 2], ref[:, 0]
+
+
 def run(outdir):
     FIGURES.clear()
     FINDINGS.clear()
@@ -191,6 +224,8 @@ def run(outdir):
 
     model_rows, table = trial_and_model_rows()
     rows += model_rows
+    same_row, *_ = hamner_same_inputs()
+    rows.append(same_row)
     if table:
         cells = "; ".join(f"{t} + {m}: {v[0]} flagged, {v[2]:.1f} BW" for (t, m), v in table.items())
         FINDINGS.append(
