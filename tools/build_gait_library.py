@@ -670,19 +670,6 @@ def build_running(ref: Path, tag: str, pelvis_angles: dict[str, np.ndarray],
 
 
 # ----------------------------------------------------------------------------- Hamner running
-def external_force_columns(loads_xml: Path, body: str) -> tuple[str, str, str]:
-    """(force, point, torque) column prefixes of the ExternalForce applied to ``body``."""
-    for force in ET.parse(loads_xml).getroot().iter("ExternalForce"):
-        if (force.findtext("applied_to_body") or "").strip() == body:
-            expressed = {(force.findtext(k) or "").strip() for k in ("force_expressed_in_body",
-                                                                     "point_expressed_in_body")}
-            if expressed != {"ground"}:
-                raise ValueError(f"{loads_xml}: {body} force/point not expressed in ground")
-            return tuple((force.findtext(k) or "").strip()
-                         for k in ("force_identifier", "point_identifier", "torque_identifier"))
-    raise ValueError(f"{loads_xml}: no ExternalForce applied to {body}")
-
-
 def lowpass(x: np.ndarray, fs: float, cutoff: float) -> np.ndarray:
     """Zero-lag 2nd-order Butterworth run forwards and backwards (4th order) along axis 0."""
     b, a = butter(2, cutoff / (0.5 * fs))
@@ -704,21 +691,22 @@ def build_hamner(ref: Path) -> tuple[dict, dict, dict]:
     calcn_r is not subject02's). The strides are averaged point by point (the CoP over the
     strides loaded at that point; in swing it holds its last stance value).
     """
+    from hipsim.gait import external_loads_columns
     from hipsim.kinematics import forward_kinematics
     from hipsim.model import load_model, whole_body_mass
 
     kin = read_kinematics(ref / HAMNER_IK)
     grf, _ = read_opensim_table(ref / HAMNER_GRF)
-    f_id, p_id, m_id = external_force_columns(ref / HAMNER_LOADS, "calcn_r")
+    names, _ = external_loads_columns(ref / HAMNER_LOADS, "calcn_r")
     model = load_model(ref / HAMNER_MODEL)
     mass = float(whole_body_mass(ref / HAMNER_MODEL))
     t_k, t_g = kin.time.to_numpy(), grf.time.to_numpy()
     fs_k, fs_g = 1.0 / np.median(np.diff(t_k)), 1.0 / np.median(np.diff(t_g))
     q = lowpass(kin[list(COORDINATES)].to_numpy(), fs_k, HAMNER_CUTOFF_HZ)
-    raw_fy = grf[f"{f_id}y"].to_numpy()
-    force = lowpass(grf[[f"{f_id}{a}" for a in "xyz"]].to_numpy(), fs_g, HAMNER_CUTOFF_HZ)
-    free = lowpass(grf[f"{m_id}y"].to_numpy(), fs_g, HAMNER_CUTOFF_HZ)
-    point = grf[[f"{p_id}{a}" for a in "xyz"]].to_numpy()
+    raw_fy = grf[names["force"][1]].to_numpy()
+    force = lowpass(grf[names["force"]].to_numpy(), fs_g, HAMNER_CUTOFF_HZ)
+    free = lowpass(grf[names["torque"][1]].to_numpy(), fs_g, HAMNER_CUTOFF_HZ)
+    point = grf[names["point"]].to_numpy()
     loaded_g = raw_fy > CONTACT_THRESHOLD_N
     strikes = crossings(t_g, raw_fy, CONTACT_THRESHOLD_N, rising=True)
     strikes = strikes[(strikes >= t_k[0]) & (strikes <= t_k[-1])]
@@ -792,7 +780,8 @@ def build_hamner(ref: Path) -> tuple[dict, dict, dict]:
         "origin": "opensim-org/opensim-models Pipelines/Hamner (subject02_running_ik.mot, subject02_running_grf.mot, External_Loads.xml, subject02_RRA_Adjusted.osim)",
         "licence": LICENCE_OPENSIM,
         "cite": CITE_HAMNER,
-        "grf_columns": f"right foot = {f_id}*, {p_id}*, {m_id}* (External_Loads.xml applies them to calcn_r)",
+        "grf_columns": (f"right foot = {names['force'][0][:-1]}*, {names['point'][0][:-1]}*, "
+                        f"{names['torque'][0][:-1]}* (External_Loads.xml applies them to calcn_r)"),
         "filter": f"coordinates and GRF alike: zero-lag 4th-order Butterworth at {HAMNER_CUTOFF_HZ:g} Hz (60 Hz data)",
         "strides_averaged": f"{n}",
         "treadmill": ("each stride's belt speed (backward speed of its loaded foot, "
