@@ -151,7 +151,8 @@ class Rom(_Section):
 
 
 class ModelSection(_Section):
-    osim_file: Optional[str] = None  # an OpenSim model to use as is instead of scaled gait2392
+    name: Literal["gait2392", "rajagopal2023"] = "gait2392"  # shipped model, scaled to the subject
+    osim_file: Optional[str] = None  # an OpenSim model to use as is instead of a shipped one
 
 
 class Solver(_Section):
@@ -326,6 +327,8 @@ def load_config(path_or_dict=None, overrides=None):
                                                     f"not {config.activity.kind}")
     if config.rom.flexion_stop_deg < config.rom.flexion_start_deg:
         raise InputError("rom.flexion_stop_deg", "must not be below rom.flexion_start_deg")
+    if config.model.osim_file is not None and config.model.name != "gait2392":
+        raise InputError("model.osim_file", f"replaces the shipped model; drop model.name={config.model.name}")
     a = config.activity
     if (a.grf_file is not None or a.external_loads is not None) and a.motion_file is None:
         key = "activity.grf_file" if a.grf_file is not None else "activity.external_loads"

@@ -33,6 +33,16 @@ from .millard import CURVE_PROPERTIES, MillardCurves, build_curve
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_MODEL = DATA_DIR / "models" / "gait2392_thelen2003muscle.osim"
+#: The shipped models (``model.name``): file, and the standing height [m] each generic model
+#: represents, from which it is scaled to the subject. gait2392: about 1.80 m (OpenSim
+#: documentation). RajagopalLaiUhlrich2023 (Rajagopal 2016 with Lai 2017's knee and Uhlrich
+#: 2022's hip abductors and calibrated passive curves): its hip-to-ankle length (0.806 m
+#: standing) against gait2392's (0.826 m at 1.80 m), 1.757 m, so that both models scaled to a
+#: subject have the same leg length and the library trials fit either.
+BUILTIN_MODELS = {
+    "gait2392": (DEFAULT_MODEL, 1.80),
+    "rajagopal2023": (DATA_DIR / "models" / "RajagopalLaiUhlrich2023.osim", 1.80 * 0.8061 / 0.8258),
+}
 
 #: Body names of the chain, root first; each body's parent is the one before it.
 CHAIN_BODIES = ("pelvis", "femur_r", "tibia_r", "talus_r", "calcn_r", "toes_r")

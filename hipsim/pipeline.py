@@ -16,7 +16,7 @@ from .form import (with_cadence_change, with_core_strength, with_overstride, wit
 from .gait import G, file_trial, library_trial
 from .loads import neck_section, tissue_loads
 from .motions import faber_trial, fadir_trial, squat_trial, uphill
-from .model import ACTUATED_COORDINATES, DEFAULT_MODEL_HEIGHT_M, load_model, scaled, whole_body_mass
+from .model import ACTUATED_COORDINATES, BUILTIN_MODELS, DEFAULT_MODEL_HEIGHT_M, load_model, scaled, whole_body_mass
 from .muscles import force_capacity, muscle_geometry, muscle_group, strength_multipliers
 from .optimize import STATUS_MEANINGS, StaticOptimization, static_optimization
 from .pressure import STATUS_MEANINGS as PRESSURE_STATUS
@@ -29,13 +29,14 @@ PELVIS_DOFS = ("tilt", "obliquity", "rotation")
 
 
 def build_model(config):
-    """The subject's model: the shipped gait2392 scaled to the subject's height and mass, or the
-    user's ``model.osim_file`` as it is."""
+    """The subject's model: a shipped model (``model.name``, :data:`hipsim.model.BUILTIN_MODELS`)
+    scaled uniformly to the subject's height and mass, or the user's ``model.osim_file`` as it
+    is."""
     if config.model.osim_file:
         return load_model(config.model.osim_file)
-    generic = load_model()
-    return scaled(generic, config.subject.height_m / DEFAULT_MODEL_HEIGHT_M,
-                  config.subject.mass_kg / whole_body_mass())
+    path, height = BUILTIN_MODELS[config.model.name]
+    return scaled(load_model(path), config.subject.height_m / height,
+                  config.subject.mass_kg / whole_body_mass(path))
 
 
 def _gait(config, model, length_scale):

@@ -123,3 +123,14 @@ def test_user_trial_keys_that_cannot_work_together(tmp_path, activity, key):
     with pytest.raises(InputError) as exc:
         load_config({"activity": activity})
     assert exc.value.where == key
+
+
+def test_a_shipped_model_and_a_model_file_cannot_both_be_asked_for(tmp_path):
+    path = tmp_path / "m.osim"
+    path.write_text("<OpenSimDocument/>")
+    with pytest.raises(InputError) as exc:
+        load_config({"model": {"name": "rajagopal2023", "osim_file": str(path)}})
+    assert exc.value.where == "model.osim_file"
+    with pytest.raises(InputError) as exc:
+        load_config({"model": {"name": "arnold2010"}})
+    assert exc.value.where.startswith("model.name")

@@ -90,3 +90,20 @@ def test_measured_running_trial_swings_without_spikes():
     swing = airborne[1:] & airborne[:-1]
     assert swing.sum() > 50
     assert np.abs(np.diff(force))[swing].max() < 0.5
+
+
+def test_shipped_rajagopal_model_is_scaled_to_the_subject_and_holds_a_measured_run():
+    from hipsim.config import load_config
+    from hipsim.pipeline import build_model
+    config = load_config({"subject": {"mass_kg": 62.0, "height_m": 1.68}, "model": {"name": "rajagopal2023"},
+                          "activity": {"kind": "running", "trial": "hamner2010"}})
+    model = build_model(config)
+    assert "RajagopalLaiUhlrich2023" in str(model.source) and model.muscles.millard is not None
+    generic = build_model(load_config({"subject": {"mass_kg": 75.337, "height_m": 1.8 * 0.8061 / 0.8258},
+                                       "model": {"name": "rajagopal2023"}}))
+    assert np.isclose(model.body_mass.sum() / generic.body_mass.sum(), 62.0 / 75.337)
+    leg = lambda m: np.linalg.norm(m.joint_parent_offset[m.body_names.index("tibia_r"), :3, 3])   # noqa: E731
+    assert np.isclose(leg(model) / leg(generic), 1.68 / (1.8 * 0.8061 / 0.8258))
+    ds = simulate(config)
+    assert int((ds["solver_status"] != 0).sum()) <= 5          # < 5 % of 101 frames
+    assert float(np.abs(ds["reserve_moment"]).max()) < 10.0
