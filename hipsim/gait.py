@@ -23,9 +23,13 @@ G = 9.80665
 LIBRARY = {
     "walking": {"gait2392_subject01": {None: "walking.csv"}},
     "running": {"fukuchi2017": {2.5: "running_2.5.csv", 3.5: "running_3.5.csv", 4.5: "running_4.5.csv"},
-                "hamner2010": {None: "running_hamner2010.csv"}},
+                "hamner2010": {2.5: "running_hamner2010_2.5.csv", 3.5: "running_hamner2010_3.5.csv",
+                               3.839: "running_hamner2010.csv", 4.5: "running_hamner2010_4.5.csv"}},
     "sprinting": {"dorn2012": {None: "sprinting_9.0.csv"}},
 }
+#: the speed of a trial at several speeds when ``activity.speed_m_s`` is null: Fukuchi's middle
+#: speed; Hamner's measured one (the others are that cycle carried to them, see SOURCES.md)
+REFERENCE_SPEED = {"fukuchi2017": 3.5, "hamner2010": 3.839}
 #: the trial of each activity when ``activity.trial`` is null
 DEFAULT_TRIAL = {"walking": "gait2392_subject01", "running": "fukuchi2017", "sprinting": "dorn2012"}
 #: Single-trial activities accept speeds within this fraction of the trial's measured (and
@@ -146,13 +150,13 @@ def supported_speeds(kind, trial=None):
 
 
 def reference_speed(kind, trial=None):
-    """The speed used when ``activity.speed_m_s`` is null [m/s]: a single trial's own speed,
-    3.5 m/s for a trial recorded at several speeds."""
-    _, table = trial_table(kind, trial)
+    """The speed used when ``activity.speed_m_s`` is null [m/s]: a single trial's own speed, or
+    :data:`REFERENCE_SPEED` of a trial at several speeds."""
+    name, table = trial_table(kind, trial)
     if len(table) == 1:
-        (speed, name), = table.items()
-        return speed if speed is not None else _library_curves(name)["speed"]
-    return 3.5
+        (speed, file), = table.items()
+        return speed if speed is not None else _library_curves(file)["speed"]
+    return REFERENCE_SPEED[name]
 
 
 def library_trial(kind, speed, frames, body_weight_n, length_scale=1.0, trial=None):

@@ -208,6 +208,22 @@ def test_measured_running_trial_is_one_runners_mean_stride():
     assert trial.cop[-1, 0] - trial.cop[0, 0] == pytest.approx(trial.speed * trial.stride_time, rel=1e-3)
 
 
+def test_measured_running_cycle_carried_to_other_speeds_follows_the_speed_trends():
+    """Hamner's cycle at 2.5-4.5 m/s (Fukuchi's speed effects): faster running has shorter
+    strides, shorter contact and higher vertical force; the impulse stays half a body weight."""
+    trials = [library_trial("running", v, 101, 700.0, trial="hamner2010") for v in (2.5, 3.5, 3.839, 4.5)]
+    strides = [t.stride_time for t in trials]
+    contact = [np.flatnonzero(t.grf[1:, 1] == 0)[0] + 1 for t in trials]
+    peaks = [t.grf[:, 1].max() for t in trials]
+    contact_s = [c / 100.0 * t for c, t in zip(contact, strides)]
+    assert np.all(np.diff(strides) < 0) and np.all(np.diff(peaks) > 0)
+    assert contact_s[0] > contact_s[1] > contact_s[3] and contact_s[0] - contact_s[3] > 0.08
+    for t in trials:
+        assert np.trapezoid(t.grf[:, 1], t.time) / t.stride_time / 700.0 == pytest.approx(0.5, abs=0.02)
+    measured = library_trial("running", None, 101, 700.0, trial="hamner2010")
+    assert measured.speed == pytest.approx(3.839) and measured.stride_time == trials[2].stride_time
+
+
 def test_an_unknown_library_trial_names_the_key_and_the_choices():
     with pytest.raises(InputError) as exc:
         library_trial("running", None, 101, 700.0, trial="nobody2020")
@@ -215,9 +231,9 @@ def test_an_unknown_library_trial_names_the_key_and_the_choices():
     assert "fukuchi2017" in exc.value.message and "hamner2010" in exc.value.message
 
 
-def test_a_single_speed_trial_refuses_speeds_it_was_not_run_at():
+def test_a_trial_refuses_speeds_it_does_not_cover():
     with pytest.raises(InputError) as exc:
-        library_trial("running", 3.0, 101, 700.0, trial="hamner2010")
+        library_trial("running", 5.0, 101, 700.0, trial="hamner2010")
     assert exc.value.where == "activity.speed_m_s" and "hamner2010" in exc.value.message
 
 

@@ -110,6 +110,10 @@ HAMNER_MODEL = HAMNER_DIR / "subject02_RRA_Adjusted.osim"
 #: segment accelerations and the GRF carry the same frequency content: Bisseling & Hof 2006,
 #: Kristianslund et al. 2012); 12 Hz as the upstream inverse-dynamics setting of the Dorn trials
 HAMNER_CUTOFF_HZ = 12.0
+#: speeds the measured cycle is carried to with Fukuchi's speed effects (hamner_at_speed)
+HAMNER_SPEEDS = (2.5, 3.5, 4.5)
+#: low-pass of Fukuchi's angle curves whose speed differences carry Hamner's cycle (see fukuchi_cycles)
+MORPH_CUTOFF_HZ = 6.0
 
 LICENCE_OPENSIM = ("gait2392 model credits state CC BY 3.0; no licence file in opensim-models "
                    "(unverified, per the reference README)")
@@ -793,6 +797,170 @@ def build_hamner(ref: Path) -> tuple[dict, dict, dict]:
     return meta, table, report
 
 
+# ----------------------------------------------------------------------------- Hamner at other speeds
+#: the measured cycle's leg angles that Fukuchi's runner changes with speed (Hamner's subtalar
+#: and mtp coordinates are locked at 0 in the subject's model, so they stay so)
+MORPH_ANGLES = ("hip_flexion_r", "knee_angle_r", "ankle_angle_r")
+
+
+def toe_off_warp(toe_off_from: float, toe_off_to: float) -> np.ndarray:
+    """Phase s(p) [%] of a cycle whose toe-off is at ``toe_off_from`` at each point p of
+    :data:`PHASE` of a cycle whose toe-off is at ``toe_off_to``: s = p + d sin^2(pi p / 100) /
+    sin^2(pi toe_off_to / 100), d = toe_off_from - toe_off_to. Smooth and periodic (a piecewise
+    linear warp would put a jump in every velocity at toe-off), monotone while |d| stays below
+    sin^2(pi toe_off_to / 100) / (pi / 100) (checked)."""
+    d = toe_off_from - toe_off_to
+    k = d / np.sin(np.pi * toe_off_to / 100.0) ** 2
+    if abs(k) * np.pi / 100.0 >= 1.0:
+        raise ValueError(f"toe-off {toe_off_from:.1f} -> {toe_off_to:.1f} %: the warp would not be monotone")
+    return PHASE + k * np.sin(np.pi * PHASE / 100.0) ** 2
+
+
+def resample_cycle_at(y: np.ndarray, phase: np.ndarray, smooth: bool) -> np.ndarray:
+    """A 101-point cycle curve at other phases [%]: a periodic cubic spline of the curve less
+    its end ramp (the ramp added back) where ``smooth`` (coordinates), linear otherwise (forces,
+    which switch on and off at contact)."""
+    if not smooth:
+        return np.interp(phase, PHASE, y)
+    ramp = end_ramp(y)
+    spline = CubicSpline(PHASE, y - ramp, bc_type="periodic")
+    return spline(phase) + (y[-1] - y[0]) * phase / 100.0
+
+
+def fukuchi_cycles(curves: pd.DataFrame) -> dict[float, dict]:
+    """Fukuchi RBDS001 at each speed: stride time [s], toe-off [%], the leg angles
+    (:data:`MORPH_ANGLES`, deg, gait2392 signs; low-passed, periodic) and right-foot GRF [BW]
+    over the cycle."""
+    out = {}
+    for tag, speed in FUKUCHI_SPEEDS.items():
+        right, _, stance_end = fukuchi_grf(curves, tag)
+        stride = fukuchi_stride_time(curves, tag)[0]
+        cycle = {"stride": stride, "toe_off": stance_end}
+        angles = pd.DataFrame({"time": PHASE / 100.0 * stride})
+        for name in MORPH_ANGLES:
+            stem, sign = FUKUCHI_ANGLES[name]
+            angles[name] = sign * curves[f"{stem}{tag}"].to_numpy()
+        # only the speed effects are wanted from these curves: low-passed at the walking-type
+        # cut-off (their 10-15 Hz content, ringing of the processed means, would reach the
+        # swing-phase moments as 1-2 BW oscillations of the contact force)
+        angles = periodic_lowpass(angles, MORPH_ANGLES, MORPH_CUTOFF_HZ)
+        for name in MORPH_ANGLES:
+            cycle[name] = angles[name].to_numpy()
+        for i, name in enumerate(GRF):
+            cycle[name] = right[:, i]
+        out[speed] = cycle
+    return out
+
+
+def fukuchi_at(cycles: dict[float, dict], speed: float, toe_off_to: float) -> dict:
+    """Fukuchi's cycle at ``speed`` (2.5-4.5 m/s), on the grid of a cycle whose toe-off is at
+    ``toe_off_to``: each bracketing speed warped to it (:func:`toe_off_warp`), then blended
+    linearly in speed; stride time and toe-off blended likewise."""
+    speeds = sorted(cycles)
+    i = int(np.clip(np.searchsorted(speeds, speed) - 1, 0, len(speeds) - 2))
+    w = (speed - speeds[i]) / (speeds[i + 1] - speeds[i])
+    out = {}
+    for weight, cycle in ((1 - w, cycles[speeds[i]]), (w, cycles[speeds[i + 1]])):
+        at = toe_off_warp(cycle["toe_off"], toe_off_to)
+        for name in MORPH_ANGLES + GRF:
+            out[name] = out.get(name, 0.0) + weight * resample_cycle_at(cycle[name], at, name in MORPH_ANGLES)
+        for key in ("stride", "toe_off"):
+            out[key] = out.get(key, 0.0) + weight * cycle[key]
+    return out
+
+
+def hamner_at_speed(ref: Path, measured: tuple[dict, dict, dict], speed: float) -> tuple[dict, dict, dict]:
+    """Hamner's measured cycle carried to ``speed`` by how Fukuchi's runner changes from
+    Hamner's speed to it.
+
+    The stride time and the toe-off scale by Fukuchi's ratios between the two speeds; Hamner's
+    cycle and Fukuchi's at both speeds are warped smoothly onto the new toe-off
+    (:func:`toe_off_warp`) and Hamner's leg angles and GRF gain Fukuchi's differences between the
+    two speeds (the runner's own angles and force; offsets between the two labs' conventions
+    cancel in a difference). The pelvis keeps Hamner's angles and fore-aft sway
+    (progression at the new speed); its vertical and lateral motion changes by the double
+    integral of the change in the total GRF (the left foot half a cycle later, symmetric gait).
+    The CoP moves with the foot: Hamner's CoP plus the displacement of the calcn_r origin
+    (forward kinematics of Hamner's model) between the two cycles.
+    """
+    from hipsim.kinematics import forward_kinematics
+    from hipsim.model import load_model
+
+    meta_h, table_h, _ = measured
+    cycles = fukuchi_cycles(pd.read_csv(ref / FUKUCHI_CURVES, sep="\t"))
+    v_h, t_h = float(meta_h["speed_m_s"]), float(meta_h["stride_time_s"])
+    c_h = float(meta_h["toe_off_pct"])
+    timing_v, timing_h = fukuchi_at(cycles, speed, c_h), fukuchi_at(cycles, v_h, c_h)
+    c_m = c_h * timing_v["toe_off"] / timing_h["toe_off"]
+    t_m = t_h * timing_v["stride"] / timing_h["stride"]
+    f_v, f_h = fukuchi_at(cycles, speed, c_m), fukuchi_at(cycles, v_h, c_m)
+    # Hamner's cycle on the new cycle's grid (toe-off at c_m), then the changes
+    at = toe_off_warp(c_h, c_m)
+    smooth = set(COORDINATES)
+    sway = table_h["pelvis_tx"] - v_h * PHASE / 100.0 * t_h
+    warped = {n: resample_cycle_at(table_h[n], at, n in smooth) for n in COLUMNS if n not in ("gait_phase", "pelvis_tx")}
+    warped["pelvis_tx"] = resample_cycle_at(sway, at, True) + v_h * at / 100.0 * t_h
+    table = {n: v.copy() for n, v in warped.items()}
+    for name in MORPH_ANGLES + GRF:
+        table[name] = table[name] + (f_v[name] - f_h[name])
+    stance = PHASE < c_m
+    for name in GRF:
+        table[name] = np.where(stance | (PHASE == 100.0), table[name], 0.0)
+    table["grf_y"] = np.maximum(table["grf_y"], 0.0)
+    # progression at the new speed over the new stride, plus Hamner's fore-aft sway about uniform speed
+    table["pelvis_tx"] = resample_cycle_at(sway, at, True) + speed * PHASE / 100.0 * t_m
+
+    def com(grf_right: np.ndarray, period: float) -> np.ndarray:
+        half = (N_POINTS - 1) // 2
+        left = np.roll(grf_right[:-1] * np.array([1.0, 1.0, -1.0]), half, axis=0)
+        total = np.vstack([grf_right[:-1] + left, grf_right[:1] + left[:1]])
+        return np.column_stack([periodic_double_integral((total[:, i] - (i == 1)) * G, period) for i in range(3)])
+    grf_m = np.column_stack([table[n] for n in GRF])
+    grf_w = np.column_stack([warped[n] for n in GRF])
+    shift = com(grf_m, t_m) - com(grf_w, t_m)
+    table["pelvis_ty"] = table["pelvis_ty"] + shift[:, 1]
+    table["pelvis_tz"] = table["pelvis_tz"] + shift[:, 2]
+    # the CoP moves with the foot
+    model = load_model(ref / HAMNER_MODEL)
+    degrees = set(LEG_ANGLES + PELVIS_ANGLES)
+
+    def foot(tab: dict) -> np.ndarray:
+        q = np.column_stack([tab[n] * (np.pi / 180.0 if n in degrees else 1.0) if n in tab else np.zeros(N_POINTS)
+                             for n in model.coordinate_names])
+        return forward_kinematics(model, q)[1][:, model.body_names.index("calcn_r")]
+    moved = foot(table) - foot(warped)
+    for i, name in enumerate(COP):
+        table[name] = warped[name] + moved[:, i]
+    on = table["grf_y"] > 0.0
+    on[-1] = False
+    for name in COP:
+        table[name] = hold_when_unloaded(table[name], on)
+    table["cop_x"][-1] = table["cop_x"][0] + table["pelvis_tx"][-1]
+    table["cop_y"][-1], table["cop_z"][-1] = table["cop_y"][0], table["cop_z"][0]
+    for name in GRF + ("free_moment_y",):
+        table[name][-1] = table[name][0]
+    mismatch = make_periodic(table, PERIODIC_COORDINATES)
+    table["gait_phase"] = PHASE
+    report = {"speed_m_s": speed, "stride_time_s": t_m, "toe_off_pct": c_m,
+              "fukuchi_stride_ratio": f_v["stride"] / f_h["stride"], "fukuchi_toe_off_ratio": f_v["toe_off"] / f_h["toe_off"],
+              "peak_grf_y_bw": float(table["grf_y"].max()), "end_mismatch": mismatch}
+    meta = {**meta_h,
+            "speed_m_s": f"{speed}",
+            "stride_time_s": f"{t_m:.4f}",
+            "source": (f"Hamner et al. 2010 subject02's measured cycle ({v_h:.3f} m/s) carried to {speed} m/s by "
+                       "Fukuchi et al. 2017 runner RBDS001's changes between the two speeds"),
+            "origin": meta_h["origin"] + "; regifukuchi/BMC-RIC-running-biomechanics RBDS001processed.txt",
+            "licence": f"{meta_h['licence']}; Fukuchi data {LICENCE_FUKUCHI}",
+            "cite": f"{CITE_HAMNER}; {CITE_FUKUCHI}",
+            "toe_off_pct": f"{c_m:.1f}",
+            "speed_morph": ("on a stance/swing grid (toe-off at 50 %): Hamner's leg angles and GRF + Fukuchi's "
+                            f"(speed - {v_h:.3f} m/s) differences; stride time x {f_v['stride'] / f_h['stride']:.4f}, "
+                            f"toe-off x {f_v['toe_off'] / f_h['toe_off']:.4f} (Fukuchi's ratios); pelvis height and "
+                            "sway + double integral of the total-GRF change; CoP moved with the foot"),
+            }
+    return meta, table, report
+
+
 # ----------------------------------------------------------------------------- Dorn trials
 def stride_window(kin: pd.DataFrame) -> tuple[int, int, float]:
     """First and last frame of the right stride in a trial cut at right foot strikes.
@@ -1028,7 +1196,9 @@ def main(argv: list[str] | None = None) -> None:
     for tag, speed in FUKUCHI_SPEEDS.items():
         builds[f"running_{speed}.csv"] = build_running(ref, tag, pelvis_angles, jog_out_of_plane, mtp, fk)
     builds["sprinting_9.0.csv"] = build_sprint(sprint, mtp, fk)
-    builds["running_hamner2010.csv"] = build_hamner(ref)
+    builds["running_hamner2010.csv"] = hamner = build_hamner(ref)
+    for speed in HAMNER_SPEEDS:
+        builds[f"running_hamner2010_{speed}.csv"] = hamner_at_speed(ref, hamner, speed)
 
     for name, (meta, table, report) in builds.items():
         write_library_csv(args.out / name, meta, table)

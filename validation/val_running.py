@@ -70,14 +70,17 @@ def _hamner():
     return right, left
 
 
-#: muscle models compared on the running trials: (label, model.osim_file parts under the
-#: shared reference or None for the shipped default)
+#: muscle models compared on the running trials: (label, a shipped model's name, or
+#: model.osim_file parts under the shared reference (used as it is, with its own mass), or None
+#: for the default)
 MODELS = (("gait2392 (default)", None),
-          ("RajagopalLaiUhlrich2023", ("opensim", "rajagopal_lai_uhlrich2023", "RajagopalLaiUhlrich2023.osim")),
+          ("RajagopalLaiUhlrich2023 (model.name: rajagopal2023, scaled to 70 kg / 1.75 m)", "rajagopal2023"),
           ("Rajagopal2016", ("opensim", "rajagopal2016_running", "Rajagopal2016.osim")))
 #: running trials: (label, activity section)
 TRIALS = (("Fukuchi composite 3.5 m/s", {"kind": "running", "speed_m_s": 3.5}),
-          ("Hamner 2010 measured 3.84 m/s", {"kind": "running", "trial": "hamner2010"}))
+          ("Hamner 2010 measured 3.84 m/s", {"kind": "running", "trial": "hamner2010"}),
+          *((f"Hamner carried to {v} m/s", {"kind": "running", "trial": "hamner2010", "speed_m_s": v})
+            for v in (2.5, 3.5, 4.5)))
 FLAGGED_AIM = 0.05          # issue 13: fewer than 5 % of frames flagged
 SWING_STEP_AIM_BW = 0.5     # issue 13: no swing spike, frame-to-frame change below 0.5 BW
 
@@ -98,7 +101,9 @@ def trial_and_model_rows():
     for trial_label, activity in TRIALS:
         for model_label, parts in MODELS:
             config = {"activity": {**activity, "frames": 101}}
-            if parts is not None:
+            if isinstance(parts, str):
+                config["model"] = {"name": parts}
+            elif parts is not None:
                 path = C.ref(*parts)
                 if not path.exists():
                     continue
