@@ -31,12 +31,12 @@ LITERATURE = (
      "hip joint force from an accelerometer-driven model, walking, running and skiing; running peaks "
      "around 4-5 BW",
      "citation verified (the brief's 'J Biomech 32:1293' is not this paper); numbers unverified"),
-    ("Giarmatzis, Jonkers, Wesseling, Van Rossom, Verschueren 2015, 'Loading of hip measured by hip "
-     "contact forces at different speeds of walking and running'",
-     "musculoskeletal model (OpenSim SO), HCF rising with running speed; peaks of several BW, larger "
-     "than walking",
-     "unverified: venue recalled as J Bone Miner Res 30(8):1431 (not PLoS ONE 10:e0136958); values "
-     "not checked"),
+    ("Giarmatzis, Jonkers, Wesseling, Van Rossom, Verschueren 2015, J Bone Miner Res, 'Loading of hip "
+     "measured by hip contact forces at different speeds of walking and running'",
+     "musculoskeletal model, treadmill running 6-12 km/h: mean stance peaks 6.42 / 7.72 / 8.98 BW at "
+     "1.67 / 2.50 / 3.33 m/s, at 15-19 %GC; swing peaks 2-5 BW",
+     "second-hand: maxima of the mean curves digitised by basgoncalves/bioscout "
+     "(literature_curves.csv); the paper's text, subject count and model not checked"),
     ("Schache, Lin, Crossley, Pandy 2018, Med Sci Sports Exerc, doi:10.1249/MSS.0000000000001689",
      "'Is running better than walking for reducing hip joint loads?': running HCF peaks larger than "
      "walking per step, but lower per unit distance",
@@ -231,6 +231,14 @@ def run(outdir):
     rows += model_rows
     same_row, *_ = hamner_same_inputs()
     rows.append(same_row)
+    for speed, model_peak in ((2.5, 7.72), (3.5, 8.98)):
+        key = (f"Hamner carried to {speed} m/s", MODELS[1][0])
+        if key in table:
+            rows.append(C.row(f"running {speed} m/s, hamner2010 + rajagopal2023: peak HCF beside published ones",
+                              f"{table[key][2]:.2f} BW",
+                              f"in vivo jogging ~5.5 BW (Bergmann 1993); model {model_peak} BW at "
+                              f"{'2.50' if speed == 2.5 else '3.33'} m/s (Giarmatzis 2015, digitised)",
+                              "Bergmann 1993 J Biomech 26:969; Giarmatzis 2015 J Bone Miner Res", None))
     if table:
         cells = "; ".join(f"{t} + {m}: {v[0]} flagged, {v[2]:.1f} BW" for (t, m), v in table.items())
         FINDINGS.append(
