@@ -115,11 +115,55 @@ def _library_curves(name):
     }
 
 
+def toe_off_warp(toe_off_from, toe_off_to, phase):
+    """Phase s(p) [%] of a cycle whose toe-off is at ``toe_off_from`` at the points ``phase``
+    [%] of a cycle whose toe-off is at ``toe_off_to``: s = p + d sin^2(pi p / 100) /
+    sin^2(pi toe_off_to / 100), d = toe_off_from - toe_off_to. Smooth and periodic, so velocities
+    stay continuous (a piecewise-linear stance/swing warp would put a jump in every one at
+    toe-off); monotone while |d| pi / 100 < sin^2(pi toe_off_to / 100) (ValueError otherwise)."""
+    k = (toe_off_from - toe_off_to) / np.sin(np.pi * toe_off_to / 100.0) ** 2
+    if abs(k) * np.pi / 100.0 >= 1.0:
+        raise ValueError(f"toe-off {toe_off_from:.1f} -> {toe_off_to:.1f} %: the warp would not be monotone")
+    phase = np.asarray(phase, float)
+    return phase + k * np.sin(np.pi * phase / 100.0) ** 2
+
+
+def resample_cycle(phase, y, at, smooth):
+    """A cycle curve ``y`` over ``phase`` [%] (0..100) at the phases ``at``: a periodic cubic
+    spline of ``y`` less its end ramp (added back) where ``smooth`` (coordinates), linear
+    interpolation otherwise (forces, which switch on and off at contact)."""
+    if not smooth:
+        out = np.interp(at, phase, y)
+        if y[-2] == 0.0:           # the foot lands at 100 %: no force ramps up before it
+            out[(np.asarray(at) > phase[-2]) & (np.asarray(at) < phase[-1])] = 0.0
+        return out
+    ramp = (y[-1] - y[0]) * (phase - phase[0]) / (phase[-1] - phase[0])
+    spline = CubicSpline(phase, y - ramp, bc_type="periodic")
+    return spline(at) + (y[-1] - y[0]) * (np.asarray(at) - phase[0]) / (phase[-1] - phase[0])
+
+
+def _toe_off(curves):
+    """The % of the cycle at which the right foot leaves the ground (first point after foot
+    strike with no vertical force), None when the file has no flight phase."""
+    off = np.flatnonzero(curves["grf_y"][1:] <= 0.0)
+    return float(curves["gait_phase"][1 + off[0]]) if off.size else None
+
+
 def _blend(a, b, w):
-    """Linear blend of two library trials' curves: (1 - w) a + w b."""
-    curves = {k: (1 - w) * a["curves"][k] + w * b["curves"][k] for k in a["curves"]}
+    """Blend of two library trials' curves, (1 - w) a + w b. Where both have a flight phase, each
+    is first warped (:func:`toe_off_warp`) onto the blended toe-off, so that the blend has one
+    toe-off instead of a half-weight force tail between the two."""
     if a["cop_frame"] != b["cop_frame"]:
         raise ValueError("cannot blend trials with different centre-of-pressure frames")
+    ca, cb = _toe_off(a["curves"]), _toe_off(b["curves"])
+    phase = a["curves"]["gait_phase"]
+    parts = [a["curves"], b["curves"]]
+    if ca is not None and cb is not None and ca != cb:
+        target = (1 - w) * ca + w * cb
+        parts = [{k: (v if k == "gait_phase" else
+                      resample_cycle(phase, v, toe_off_warp(c, target, phase), k in COORDINATE_COLUMNS))
+                  for k, v in part.items()} for part, c in ((a["curves"], ca), (b["curves"], cb))]
+    curves = {k: (1 - w) * parts[0][k] + w * parts[1][k] for k in a["curves"]}
     return {"speed": (1 - w) * a["speed"] + w * b["speed"],
             "stride_time": (1 - w) * a["stride_time"] + w * b["stride_time"],
             "cop_frame": a["cop_frame"], "source": f"{a['source']} / {b['source']} blend {w:.3f}",

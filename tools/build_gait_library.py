@@ -804,27 +804,15 @@ MORPH_ANGLES = ("hip_flexion_r", "knee_angle_r", "ankle_angle_r")
 
 
 def toe_off_warp(toe_off_from: float, toe_off_to: float) -> np.ndarray:
-    """Phase s(p) [%] of a cycle whose toe-off is at ``toe_off_from`` at each point p of
-    :data:`PHASE` of a cycle whose toe-off is at ``toe_off_to``: s = p + d sin^2(pi p / 100) /
-    sin^2(pi toe_off_to / 100), d = toe_off_from - toe_off_to. Smooth and periodic (a piecewise
-    linear warp would put a jump in every velocity at toe-off), monotone while |d| stays below
-    sin^2(pi toe_off_to / 100) / (pi / 100) (checked)."""
-    d = toe_off_from - toe_off_to
-    k = d / np.sin(np.pi * toe_off_to / 100.0) ** 2
-    if abs(k) * np.pi / 100.0 >= 1.0:
-        raise ValueError(f"toe-off {toe_off_from:.1f} -> {toe_off_to:.1f} %: the warp would not be monotone")
-    return PHASE + k * np.sin(np.pi * PHASE / 100.0) ** 2
+    """:func:`hipsim.gait.toe_off_warp` on the library's 101 points."""
+    from hipsim.gait import toe_off_warp as warp
+    return warp(toe_off_from, toe_off_to, PHASE)
 
 
 def resample_cycle_at(y: np.ndarray, phase: np.ndarray, smooth: bool) -> np.ndarray:
-    """A 101-point cycle curve at other phases [%]: a periodic cubic spline of the curve less
-    its end ramp (the ramp added back) where ``smooth`` (coordinates), linear otherwise (forces,
-    which switch on and off at contact)."""
-    if not smooth:
-        return np.interp(phase, PHASE, y)
-    ramp = end_ramp(y)
-    spline = CubicSpline(PHASE, y - ramp, bc_type="periodic")
-    return spline(phase) + (y[-1] - y[0]) * phase / 100.0
+    """:func:`hipsim.gait.resample_cycle` of a 101-point library curve."""
+    from hipsim.gait import resample_cycle
+    return resample_cycle(PHASE, y, phase, smooth)
 
 
 def fukuchi_cycles(curves: pd.DataFrame) -> dict[float, dict]:
