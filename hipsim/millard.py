@@ -9,16 +9,18 @@ domain. This module re-derives, in numpy, what OpenSim 4.x (opensim-core, Apache
 * ``SegmentedQuinticBezierToolkit::calcQuinticBezierCornerControlPoints`` -> :func:`corner`,
 * ``SmoothSegmentedFunctionFactory::scaleCurviness`` -> :func:`scale_curviness`,
 * ``SmoothSegmentedFunctionFactory::createFiberActiveForceLengthCurve``,
-  ``createFiberForceVelocityCurve`` and ``createFiberForceLengthCurve`` ->
-  :func:`active_force_length_curve`, :func:`force_velocity_curve`,
-  :func:`fiber_force_length_curve`,
+  ``createFiberForceVelocityCurve``, ``createFiberForceLengthCurve`` and
+  ``createTendonForceLengthCurve`` -> :func:`active_force_length_curve`,
+  :func:`force_velocity_curve`, :func:`fiber_force_length_curve`,
+  :func:`tendon_force_length_curve`,
 * ``SmoothSegmentedFunction::calcValue`` (find the section, solve x(u) = x for the Bezier
   parameter u, return y(u); linear outside [x0, x1]) -> :meth:`SmoothSegmentedCurve.__call__`,
-* the property defaults of ``ActiveForceLengthCurve``, ``ForceVelocityCurve`` and
-  ``FiberForceLengthCurve`` (OpenSim/Actuators/*.cpp) -> :data:`CURVE_PROPERTIES`, and the
-  stiffness/curviness ``FiberForceLengthCurve`` computes when its optional properties are empty.
+* the property defaults of ``ActiveForceLengthCurve``, ``ForceVelocityCurve``,
+  ``FiberForceLengthCurve`` and ``TendonForceLengthCurve`` (OpenSim/Actuators/*.cpp) ->
+  :data:`CURVE_PROPERTIES`, and the values ``FiberForceLengthCurve`` and
+  ``TendonForceLengthCurve`` compute when their optional properties are empty.
 
-For speed, :class:`MillardCurves` tabulates each muscle's three curves once (at model load):
+For speed, :class:`MillardCurves` tabulates each muscle's four curves once (at model load):
 exact values and slopes on a uniform grid of their Bezier domain, cubic Hermite interpolation
 between samples; outside the domain it extrapolates with OpenSim's end slopes, so only the
 interpolation inside differs from OpenSim (< 1e-6 of the normalised force with
@@ -33,9 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 
 #: The properties of each curve (XML child of the muscle) in OpenSim 4.x, with OpenSim's
-#: defaults (``constructProperties``); ``None`` marks FiberForceLengthCurve's optional
-#: properties, which OpenSim computes when all three are empty (see
-#: :func:`fiber_force_length_curve`).
+#: defaults (``constructProperties``); ``None`` marks the optional properties of
+#: FiberForceLengthCurve and TendonForceLengthCurve, which OpenSim computes when all three are
+#: empty (see :func:`fiber_force_length_curve`, :func:`tendon_force_length_curve`).
 CURVE_PROPERTIES = {
     "ActiveForceLengthCurve": dict(
         min_norm_active_fiber_length=0.47 - 0.0259, transition_norm_fiber_length=0.73,
@@ -48,6 +50,9 @@ CURVE_PROPERTIES = {
     "FiberForceLengthCurve": dict(
         strain_at_zero_force=0.0, strain_at_one_norm_force=0.7, stiffness_at_low_force=None,
         stiffness_at_one_norm_force=None, curviness=None),
+    "TendonForceLengthCurve": dict(
+        strain_at_one_norm_force=0.049, stiffness_at_one_norm_force=None,
+        norm_force_at_toe_end=None, curviness=None),
 }
 
 #: Samples per curve table; with cubic Hermite interpolation the tables of the Rajagopal models'
@@ -305,9 +310,55 @@ def fiber_force_length_curve(strain_at_zero_force, strain_at_one_norm_force, sti
     return SmoothSegmentedCurve.from_corners(corners, 0.0, 1.0, 0.0, k_iso)
 
 
+def tendon_force_length_curve(strain_at_one_norm_force, stiffness_at_one_norm_force=None,
+                              norm_force_at_toe_end=None, curviness=None):
+    """Tendon force-length curve f_T(l) of tendon length over tendon slack length: OpenSim 4.x's
+    TendonForceLengthCurve (createTendonForceLengthCurve).
+
+    Zero up to l = 1 (slack), a two-corner toe region up to the toe end (l_toe, f_toe), and
+    from there the line of slope ``stiffness_at_one_norm_force`` through (1 + e_iso, 1),
+    extrapolated beyond. The three optional properties are either all given or all None; when
+    None, OpenSim's defaults are used: stiffness_at_one_norm_force = 1.375 / e_iso,
+    norm_force_at_toe_end = 2/3, curviness = 0.5 (TendonForceLengthCurve::ensureCurveUpToDate).
+    With e_iso = 0.049 (the default) the tendon carries the maximum isometric force at 4.9 %
+    strain (Maganaris and Paul 2002).
+    """
+    e_iso = strain_at_one_norm_force
+    optional = (stiffness_at_one_norm_force, norm_force_at_toe_end, curviness)
+    if all(v is None for v in optional):
+        k_iso, f_toe, curviness = 1.375 / e_iso, 2.0 / 3.0, 0.5
+    elif any(v is None for v in optional):
+        raise ValueError("stiffness_at_one_norm_force, norm_force_at_toe_end and curviness must "
+                         "either all be set or all be empty")
+    else:
+        k_iso, f_toe = stiffness_at_one_norm_force, norm_force_at_toe_end
+    if not e_iso > 0.0:
+        raise ValueError(f"strain_at_one_norm_force must be > 0 (got {e_iso:g})")
+    if not 0.0 < f_toe < 1.0:
+        raise ValueError(f"norm_force_at_toe_end must be > 0 and < 1 (got {f_toe:g})")
+    if not k_iso > 1.0 / e_iso:
+        raise ValueError(f"stiffness_at_one_norm_force must be > 1 / strain_at_one_norm_force = "
+                         f"{1.0 / e_iso:g} (got {k_iso:g})")
+    if not 0.0 <= curviness <= 1.0:
+        raise ValueError(f"curviness must be in [0, 1] (got {curviness:g})")
+    c = scale_curviness(curviness)
+    x_iso = 1.0 + e_iso
+    x_toe = (f_toe - 1.0) / k_iso + x_iso                 # where the linear region starts
+    x_foot = 1.0 + 0.1 * (x_toe - 1.0)                    # where the toe's mean line meets y = 0
+    y_mid = 0.5 * f_toe                                   # corner of the mean toe slope and the line
+    x_mid = (y_mid - 1.0) / k_iso + x_iso
+    dydx_mid = y_mid / (x_mid - x_foot)
+    x_ctrl = x_foot + 0.5 * (x_mid - x_foot)
+    y_ctrl = dydx_mid * (x_ctrl - x_foot)
+    corners = [corner(1.0, 0.0, 0.0, x_ctrl, y_ctrl, dydx_mid, c),
+               corner(x_ctrl, y_ctrl, dydx_mid, x_toe, f_toe, k_iso, c)]
+    return SmoothSegmentedCurve.from_corners(corners, 0.0, f_toe, 0.0, k_iso)
+
+
 _BUILDERS = {"ActiveForceLengthCurve": active_force_length_curve,
              "ForceVelocityCurve": force_velocity_curve,
-             "FiberForceLengthCurve": fiber_force_length_curve}
+             "FiberForceLengthCurve": fiber_force_length_curve,
+             "TendonForceLengthCurve": tendon_force_length_curve}
 
 
 def build_curve(tag, values):
