@@ -22,9 +22,11 @@ domain. This module re-derives, in numpy, what OpenSim 4.x (opensim-core, Apache
 
 For speed, :class:`MillardCurves` tabulates each muscle's four curves once (at model load):
 exact values and slopes on a uniform grid of their Bezier domain, cubic Hermite interpolation
-between samples; outside the domain it extrapolates with OpenSim's end slopes, so only the
-interpolation inside differs from OpenSim (< 1e-6 of the normalised force with
+between samples (a numba kernel); outside the domain it extrapolates with OpenSim's end slopes,
+so only the interpolation inside differs from OpenSim (< 1e-6 of the normalised force with
 :data:`N_SAMPLES`, see ``tests/test_muscles_millard.py``).
+:meth:`MillardCurves.passive_equilibrium` solves the relaxed muscle's fibre-tendon equilibrium
+(the passive force with an elastic tendon) on these tables.
 """
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._numba import njit
 
 #: The properties of each curve (XML child of the muscle) in OpenSim 4.x, with OpenSim's
 #: defaults (``constructProperties``); ``None`` marks the optional properties of
@@ -60,6 +64,14 @@ CURVE_PROPERTIES = {
 N_SAMPLES = 2049
 
 _ROOT_EPS = math.sqrt(np.finfo(float).eps)
+
+#: OpenSim's default ``maximum_pennation_angle`` of a Millard2012EquilibriumMuscle, acos(0.1):
+#: with the fibre width h the fibre is never shorter than h / sin of it.
+_SIN_MAX_PENNATION = math.sin(math.acos(0.1))
+
+#: Tolerance of :meth:`MillardCurves.passive_equilibrium` on the force balance, in units of
+#: max isometric force (OpenSim's computeFiberEquilibrium stops at 1e-8).
+PASSIVE_TOLERANCE = 1e-10
 
 # Power-basis coefficients of the quintic Bernstein polynomials: x(u) = sum_i u^i sum_k
 # _BERNSTEIN[i, k] P_k with P_k the six control points.
@@ -324,6 +336,8 @@ def tendon_force_length_curve(strain_at_one_norm_force, stiffness_at_one_norm_fo
     strain (Maganaris and Paul 2002).
     """
     e_iso = strain_at_one_norm_force
+    if not e_iso > 0.0:
+        raise ValueError(f"strain_at_one_norm_force must be > 0 (got {e_iso:g})")
     optional = (stiffness_at_one_norm_force, norm_force_at_toe_end, curviness)
     if all(v is None for v in optional):
         k_iso, f_toe, curviness = 1.375 / e_iso, 2.0 / 3.0, 0.5
@@ -332,8 +346,6 @@ def tendon_force_length_curve(strain_at_one_norm_force, stiffness_at_one_norm_fo
                          "either all be set or all be empty")
     else:
         k_iso, f_toe = stiffness_at_one_norm_force, norm_force_at_toe_end
-    if not e_iso > 0.0:
-        raise ValueError(f"strain_at_one_norm_force must be > 0 (got {e_iso:g})")
     if not 0.0 < f_toe < 1.0:
         raise ValueError(f"norm_force_at_toe_end must be > 0 and < 1 (got {f_toe:g})")
     if not k_iso > 1.0 / e_iso:
@@ -421,20 +433,57 @@ class CurveTable:
 
     def __call__(self, x):
         """Curve values at ``x`` (..., n_curve), column j on curve j; same shape."""
+        return self.evaluate(x)[0]
+
+    def evaluate(self, x, slope=False):
+        """Curve values at ``x`` (..., n_curve), column j on curve j, and, when ``slope``, the
+        slopes dy/dx of the interpolant (else None); same shape."""
         x = np.asarray(x, dtype=float)
-        n_curve, n = self.values.shape
-        step = (self.x1 - self.x0) / (n - 1)
-        t = np.clip((x - self.x0) / step, 0.0, n - 1.0)
-        i = np.minimum(np.nan_to_num(t).astype(np.intp), n - 2)
-        t = t - i                                            # position in the interval, [0, 1]
-        k = i + np.arange(n_curve) * n                       # flat index of its left sample
-        y, m = self.values.ravel(), (self.slopes * step[:, None]).ravel()
-        t2 = t * t
-        t3 = t2 * t
-        out = ((2.0 * t3 - 3.0 * t2 + 1.0) * y[k] + (t3 - 2.0 * t2 + t) * m[k]
-               + (3.0 * t2 - 2.0 * t3) * y[k + 1] + (t3 - t2) * m[k + 1])
-        out = np.where(x < self.x0, self.y0 + self.dydx0 * (x - self.x0), out)
-        return np.where(x > self.x1, self.y1 + self.dydx1 * (x - self.x1), out)
+        flat = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
+        y, dydx = np.empty_like(flat), np.empty_like(flat)
+        _evaluate_tables(*self.arrays, flat, y, dydx)
+        return y.reshape(x.shape), (dydx.reshape(x.shape) if slope else None)
+
+    @property
+    def arrays(self):
+        """``(values, slopes, ends)``: the tables and the (6, n_curve) rows x0, x1, y0, y1,
+        dydx0, dydx1, as the numba kernels take them."""
+        return self.values, self.slopes, np.array([self.x0, self.x1, self.y0, self.y1, self.dydx0,
+                                                   self.dydx1])
+
+
+@njit
+def _hermite(values, slopes, ends, j, x):
+    """Value and slope of tabulated curve ``j`` at scalar ``x`` (see :class:`CurveTable`):
+    cubic Hermite between the samples, OpenSim's lines outside [x0, x1]; NaN for NaN."""
+    x0, x1 = ends[0, j], ends[1, j]
+    if x < x0:
+        return ends[2, j] + ends[4, j] * (x - x0), ends[4, j]
+    if x > x1:
+        return ends[3, j] + ends[5, j] * (x - x1), ends[5, j]
+    if not x == x:
+        return x, x
+    n = values.shape[1]
+    step = (x1 - x0) / (n - 1)
+    t = (x - x0) / step
+    i = min(int(t), n - 2)
+    t -= i
+    ya, yb = values[j, i], values[j, i + 1]
+    ma, mb = slopes[j, i] * step, slopes[j, i + 1] * step
+    t2 = t * t
+    t3 = t2 * t
+    y = (2.0 * t3 - 3.0 * t2 + 1.0) * ya + (t3 - 2.0 * t2 + t) * ma + (3.0 * t2 - 2.0 * t3) * yb + (t3 - t2) * mb
+    dydx = ((6.0 * t2 - 6.0 * t) * (ya - yb) + (3.0 * t2 - 4.0 * t + 1.0) * ma + (3.0 * t2 - 2.0 * t) * mb) / step
+    return y, dydx
+
+
+@njit
+def _evaluate_tables(values, slopes, ends, x, y, dydx):
+    """Fill y and dydx (n, n_curve) with the tabulated curves at x (n, n_curve), column j on
+    curve j."""
+    for f in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            y[f, j], dydx[f, j] = _hermite(values, slopes, ends, j, x[f, j])
 
 
 @dataclass(frozen=True)
@@ -447,9 +496,12 @@ class MillardCurves:
         Column of each Millard muscle in the model's muscle arrays.
     properties : dict
         ``{curve tag: {property: (n_millard,) float}}``, the properties as read, OpenSim's
-        defaults filled in (NaN for FiberForceLengthCurve's optional properties when empty:
-        OpenSim then computes them, see :func:`fiber_force_length_curve`).
-    active_force_length, force_velocity, fiber_force_length : CurveTable
+        defaults filled in (NaN for the optional properties of FiberForceLengthCurve and
+        TendonForceLengthCurve when empty: OpenSim then computes them, see
+        :func:`fiber_force_length_curve`, :func:`tendon_force_length_curve`).
+    active_force_length, force_velocity, fiber_force_length, tendon_force_length : CurveTable
+    compliant_tendon : (n_millard,) bool
+        False where the muscle has ``ignore_tendon_compliance`` true (rigid tendon).
     """
 
     index: np.ndarray
@@ -457,20 +509,24 @@ class MillardCurves:
     active_force_length: CurveTable
     force_velocity: CurveTable
     fiber_force_length: CurveTable
+    tendon_force_length: CurveTable
+    compliant_tendon: np.ndarray
 
     @classmethod
-    def build(cls, index, parameter_sets, n_sample=N_SAMPLES):
+    def build(cls, index, parameter_sets, compliant_tendon=None, n_sample=N_SAMPLES):
         """From ``parameter_sets``: one ``{curve tag: {property: value}}`` per Millard muscle
-        (missing properties take OpenSim's defaults). Raises ValueError on invalid values."""
-        props = {tag: {k: np.array([np.nan if (v := p[tag].get(k, d)) is None else v
+        (missing curves and properties take OpenSim's defaults) and ``compliant_tendon``, one
+        bool per muscle (default all True, OpenSim's default). Raises ValueError on invalid
+        values."""
+        props = {tag: {k: np.array([np.nan if (v := p.get(tag, {}).get(k, d)) is None else v
                                     for p in parameter_sets], float)
                        for k, d in defaults.items()}
                  for tag, defaults in CURVE_PROPERTIES.items()}
-        tables = {attr: CurveTable.of(tag, [p[tag] for p in parameter_sets], n_sample)
-                  for attr, tag in (("active_force_length", "ActiveForceLengthCurve"),
-                                    ("force_velocity", "ForceVelocityCurve"),
-                                    ("fiber_force_length", "FiberForceLengthCurve"))}
-        return cls(np.asarray(index, np.intp), props, **tables)
+        tables = {attr: CurveTable.of(tag, [p.get(tag, {}) for p in parameter_sets], n_sample)
+                  for attr, tag in _TABLES}
+        compliant = np.ones(len(parameter_sets), bool) if compliant_tendon is None else \
+            np.array(compliant_tendon, bool).reshape(len(parameter_sets))
+        return cls(np.asarray(index, np.intp), props, **tables, compliant_tendon=compliant)
 
     def __call__(self, norm_length, norm_velocity):
         """Active force-length, passive fibre force-length and force-velocity multipliers.
@@ -488,3 +544,107 @@ class MillardCurves:
         """
         return (self.active_force_length(norm_length), self.fiber_force_length(norm_length),
                 self.force_velocity(norm_velocity))
+
+    def passive_equilibrium(self, length, optimal_fiber_length, tendon_slack_length,
+                            pennation_at_optimal, tol=PASSIVE_TOLERANCE, max_iter=60):
+        """Tendon force of the relaxed muscle with an elastic tendon: zero activation, zero fibre
+        velocity, fibre and tendon in static equilibrium (what OpenSim's
+        ``Millard2012EquilibriumMuscle::computeFiberEquilibrium`` solves, without activation).
+
+        With the constant-thickness pennation model (fibre width h = l_opt sin a0, fibre length
+        along the tendon x, fibre length l = sqrt(h^2 + x^2), cos a = x / l) and tendon length
+        l_T = l_MT - x, x solves
+
+            r(x) = f_PE(l / l_opt) x / l - f_T(l_T / l_TS) = 0.
+
+        r increases with x, from <= 0 where the fibre's passive force starts (fibre length
+        l_opt (1 + strain_at_zero_force), or the minimum fibre length if that is longer) to >= 0
+        at the rigid-tendon fibre (x = l_MT - l_TS). A safeguarded Newton iteration on this
+        bracket (bisection where the Newton step leaves it; a numba kernel over all frames and
+        muscles) converges to |r| <= ``tol``. Where the bracket is empty (the musculotendon is too short to stretch both
+        fibre and tendon) the force is zero. The lower end is never shorter than OpenSim's
+        minimum fibre length, max(min_norm_active_fiber_length l_opt,
+        h / sin(maximum_pennation_angle)); where r >= 0 already there (a passive curve that
+        starts below it) the fibre stays at that end and the force is the tendon's there, as
+        OpenSim clamps the fibre.
+
+        Parameters
+        ----------
+        length : (..., n_millard) float
+            Musculotendon length l_MT [m].
+        optimal_fiber_length, tendon_slack_length, pennation_at_optimal : (n_millard,) float
+            l_opt [m], l_TS [m], a0 [rad].
+        tol : float
+            Tolerance on r, in units of max isometric force.
+        max_iter : int
+
+        Returns
+        -------
+        tendon_force : (..., n_millard) float
+            Tendon force over max isometric force (= passive fibre force along the tendon).
+        fiber_length : (..., n_millard) float
+            Equilibrium fibre length [m] (NaN where the bracket is empty).
+
+        Raises
+        ------
+        RuntimeError
+            If the iteration has not converged after ``max_iter`` steps.
+        """
+        length = np.asarray(length, float)
+        l_opt = np.asarray(optimal_fiber_length, float)
+        h2 = (l_opt * np.sin(pennation_at_optimal)) ** 2
+        l_min = np.maximum(self.active_force_length.x0 * l_opt, np.sqrt(h2) / _SIN_MAX_PENNATION)
+        l_lo = np.maximum(self.fiber_force_length.x0 * l_opt, l_min)
+        flat = np.ascontiguousarray(length.reshape(-1, length.shape[-1]))
+        force, fibre = np.empty_like(flat), np.empty_like(flat)
+        failed = _passive_equilibrium(flat, l_opt, np.asarray(tendon_slack_length, float), h2,
+                                      l_lo * l_lo, *self.fiber_force_length.arrays,
+                                      *self.tendon_force_length.arrays, tol, max_iter, force, fibre)
+        if failed:
+            raise RuntimeError(f"passive fibre-tendon equilibrium did not converge in {max_iter} "
+                               f"iterations for {failed} muscle frames")
+        return force.reshape(length.shape), fibre.reshape(length.shape)
+
+
+@njit
+def _passive_equilibrium(length, l_opt, l_ts, h2, l_lo2, fpe_values, fpe_slopes, fpe_ends,
+                         ft_values, ft_slopes, ft_ends, tol, max_iter, force, fibre):
+    """Kernel of :meth:`MillardCurves.passive_equilibrium`: fills force and fibre (n, n_curve)
+    for musculotendon lengths (n, n_curve); l_lo2 is the squared lower-end fibre length.
+    Returns the number of entries that did not converge."""
+    failed = 0
+    for j in range(length.shape[1]):
+        lo0 = math.sqrt(max(l_lo2[j] - h2[j], 0.0))
+        for f in range(length.shape[0]):
+            lmt = length[f, j]
+            lo, hi = lo0, lmt - l_ts[j]
+            if not hi > lo:                                   # slack musculotendon
+                force[f, j], fibre[f, j] = 0.0, math.nan
+                continue
+            x = lo                                            # Newton from the lower end
+            for it in range(max_iter + 1):
+                fib = math.sqrt(h2[j] + x * x)
+                cos_a = x / fib
+                fpe, dfpe = _hermite(fpe_values, fpe_slopes, fpe_ends, j, fib / l_opt[j])
+                ft, dft = _hermite(ft_values, ft_slopes, ft_ends, j, (lmt - x) / l_ts[j])
+                r = fpe * cos_a - ft
+                if abs(r) <= tol or (it == 0 and r >= 0.0):   # (the fibre stays at the lower end)
+                    break
+                if r < 0.0:
+                    lo = x
+                else:
+                    hi = x
+                dr = dfpe * cos_a * cos_a / l_opt[j] + fpe * h2[j] / fib ** 3 + dft / l_ts[j]
+                step = x - r / dr if dr > 0.0 else lo
+                x = step if lo < step < hi else 0.5 * (lo + hi)
+            else:
+                failed += 1
+            force[f, j], fibre[f, j] = ft, fib
+    return failed
+
+
+#: (MillardCurves attribute, curve tag) of the tabulated curves.
+_TABLES = (("active_force_length", "ActiveForceLengthCurve"),
+           ("force_velocity", "ForceVelocityCurve"),
+           ("fiber_force_length", "FiberForceLengthCurve"),
+           ("tendon_force_length", "TendonForceLengthCurve"))

@@ -71,8 +71,8 @@ class MuscleParameters:
 
     Millard2012EquilibriumMuscle muscles (Millard et al. 2013, J Biomech Eng 135:021005,
     doi:10.1115/1.4023390) share the five common parameters; their force-length,
-    force-velocity and passive curves are OpenSim's Bezier curves in ``millard`` (columns
-    ``millard.index``), and their Thelen shape entries hold the Thelen defaults, unused.
+    force-velocity, passive and tendon curves and tendon compliance flags are in ``millard``
+    (columns ``millard.index``), and their Thelen shape entries hold the Thelen defaults, unused.
     """
 
     max_isometric_force: np.ndarray      # [N]
@@ -614,10 +614,11 @@ def _parse_muscles(model_node, body_list, coord_names, funcs, wrap_objects, wher
 
     Thelen2003Muscle and DeGrooteFregly2016Muscle: the Thelen parameters (``KshapeActive`` ...,
     defaults where absent). Millard2012EquilibriumMuscle: the properties of its
-    ``ActiveForceLengthCurve``, ``ForceVelocityCurve`` and ``FiberForceLengthCurve`` children
-    (:data:`hipsim.millard.CURVE_PROPERTIES`; OpenSim's defaults where absent or empty, e.g.
-    the Uhlrich 2022 calibrated passive curves of RajagopalLaiUhlrich2023 are read as given),
-    tabulated once into ``MuscleParameters.millard``.
+    ``ActiveForceLengthCurve``, ``ForceVelocityCurve``, ``FiberForceLengthCurve`` and
+    ``TendonForceLengthCurve`` children (:data:`hipsim.millard.CURVE_PROPERTIES`; OpenSim's
+    defaults where absent or empty, e.g. the Uhlrich 2022 calibrated passive curves of
+    RajagopalLaiUhlrich2023 are read as given) and ``ignore_tendon_compliance`` (default
+    false), tabulated once into ``MuscleParameters.millard``.
     """
     body_index = {b: i for i, b in enumerate(body_list)}
     names, starts = [], [0]
@@ -626,7 +627,7 @@ def _parse_muscles(model_node, body_list, coord_names, funcs, wrap_objects, wher
     n_used = 0
     params = {k: [] for k in ("max_isometric_force", "optimal_fiber_length", "tendon_slack_length",
                               "pennation_angle_at_optimal", *_PARAM_DEFAULTS)}
-    millard_index, millard_curves = [], []
+    millard_index, millard_curves, millard_compliant = [], [], []
     for muscle in model_node.iter():
         if muscle.tag not in _MUSCLE_TAGS or muscle.get("name") in _NOT_LEG:
             continue
@@ -698,6 +699,7 @@ def _parse_muscles(model_node, body_list, coord_names, funcs, wrap_objects, wher
         if muscle.tag == "Millard2012EquilibriumMuscle":
             millard_index.append(len(names) - 1)
             millard_curves.append(_millard_curve_properties(muscle, names[-1], where))
+            millard_compliant.append(not _xml_bool(muscle, "ignore_tendon_compliance", False, where))
     if not names:
         raise InputError(where, "no right-leg muscles found")
     arr = {k: np.array(v, float) for k, v in params.items()}
@@ -721,8 +723,20 @@ def _parse_muscles(model_node, body_list, coord_names, funcs, wrap_objects, wher
             max_contraction_velocity=arr["max_contraction_velocity"],
             fl_shape=arr["KshapeActive"], passive_shape=arr["KshapePassive"],
             passive_strain_at_fmax=arr["FmaxMuscleStrain"], fv_af=arr["Af"], fv_flen=arr["Flen"],
-            millard=MillardCurves.build(millard_index, millard_curves) if millard_index else None),
+            millard=(MillardCurves.build(millard_index, millard_curves, millard_compliant)
+                     if millard_index else None)),
     )
+
+
+def _xml_bool(node, tag, default, where):
+    """The boolean child ``tag`` of ``node`` (``true`` / ``false``, as OpenSim writes them;
+    ``default`` when absent or empty)."""
+    text = (node.findtext(tag) or "").strip().lower()
+    if not text:
+        return default
+    if text not in ("true", "false"):
+        raise InputError(where, f"{node.get('name')}: <{tag}> must be true or false, not {text!r}")
+    return text == "true"
 
 
 def _millard_curve_properties(muscle, name, where):

@@ -99,7 +99,7 @@ def strength_multipliers(model, strength):
 
 
 def force_capacity(params, length, velocity, max_force, physiology=True):
-    """Tendon force per unit activation and passive tendon force, rigid tendon.
+    """Tendon force per unit activation (rigid tendon) and passive tendon force.
 
     Fibre length from the rigid-tendon, constant-thickness pennation model (Zajac 1989,
     Crit Rev Biomed Eng 17:359): l_M = sqrt((l_opt sin a0)^2 + (l_MT - l_TS)^2), cos a =
@@ -115,10 +115,19 @@ def force_capacity(params, length, velocity, max_force, physiology=True):
     is continuous at v = 0.
 
     Millard2012EquilibriumMuscle columns (``params.millard``; RajagopalLaiUhlrich2023,
-    Rajagopal2016): OpenSim 4.x's quintic-Bezier ActiveForceLengthCurve, ForceVelocityCurve
-    and FiberForceLengthCurve of each muscle (:mod:`hipsim.millard`; Millard et al. 2013,
-    J Biomech Eng 135:021005, doi:10.1115/1.4023390), including calibrated passive curves.
-    Fibre damping and tendon compliance are not modelled.
+    Rajagopal2016): OpenSim 4.x's quintic-Bezier ActiveForceLengthCurve, ForceVelocityCurve,
+    FiberForceLengthCurve and TendonForceLengthCurve of each muscle (:mod:`hipsim.millard`;
+    Millard et al. 2013, J Biomech Eng 135:021005, doi:10.1115/1.4023390), including calibrated
+    passive curves. The active capacity keeps the rigid tendon above, as OpenSim's
+    StaticOptimization does for every muscle (StaticOptimizationTarget::prepareToOptimize:
+    ``calcInextensibleTendonActiveFiberForce(s, 1.0)``). The passive force of a muscle with an
+    elastic tendon (``ignore_tendon_compliance`` false) is the tendon force of the relaxed
+    muscle in static fibre-tendon equilibrium (:meth:`hipsim.millard.MillardCurves.
+    passive_equilibrium`; zero where the musculotendon is slack): with a rigid tendon the whole
+    stretch would go into the fibre, which for long-tendon muscles and passive curves that
+    start below optimal length gives far too much passive force. Muscles with
+    ``ignore_tendon_compliance`` true keep F_max f_PE(l) cos a. Fibre damping is not modelled
+    (it vanishes at zero fibre velocity).
 
     Parameters
     ----------
@@ -145,14 +154,24 @@ def force_capacity(params, length, velocity, max_force, physiology=True):
     norm_length = fibre / l_opt
     v = velocity * cos_pennation / (params.max_contraction_velocity * l_opt)
     active_fl, passive_fl, fv = _thelen_curves(params, norm_length, v)
-    if params.millard is not None:
-        cols = params.millard.index
-        for curve, millard in zip((active_fl, passive_fl, fv),
-                                  params.millard(norm_length[:, cols], v[:, cols])):
-            curve[:, cols] = millard
+    millard = params.millard
+    if millard is not None:
+        cols = millard.index
+        for curve, values in zip((active_fl, passive_fl, fv), millard(norm_length[:, cols], v[:, cols])):
+            curve[:, cols] = values
     active = max_force * active_fl * fv * cos_pennation
     passive = max_force * passive_fl * cos_pennation
+    if millard is not None and millard.compliant_tendon.any():
+        cols = millard.index[millard.compliant_tendon]
+        tendon_force, _ = millard.passive_equilibrium(
+            length[:, millard.index], *(getattr(params, a)[millard.index] for a in _PENNATION_PARAMETERS))
+        passive[:, cols] = max_force[cols] * tendon_force[:, millard.compliant_tendon]
     return active, passive
+
+
+#: MuscleParameters fields of the fibre-tendon geometry, in MillardCurves.passive_equilibrium's
+#: argument order.
+_PENNATION_PARAMETERS = ("optimal_fiber_length", "tendon_slack_length", "pennation_at_optimal")
 
 
 def _thelen_curves(params, norm_length, v):
