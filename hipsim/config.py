@@ -151,7 +151,8 @@ class Rom(_Section):
 
 
 class ModelSection(_Section):
-    name: Literal["gait2392", "rajagopal2023"] = "gait2392"  # shipped model, scaled to the subject
+    # shipped model, scaled to the subject; null: the activity's (hipsim.model.DEFAULT_MODEL_NAME)
+    name: Optional[Literal["gait2392", "rajagopal2023"]] = None
     osim_file: Optional[str] = None  # an OpenSim model to use as is instead of a shipped one
 
 
@@ -327,7 +328,7 @@ def load_config(path_or_dict=None, overrides=None):
                                                     f"not {config.activity.kind}")
     if config.rom.flexion_stop_deg < config.rom.flexion_start_deg:
         raise InputError("rom.flexion_stop_deg", "must not be below rom.flexion_start_deg")
-    if config.model.osim_file is not None and config.model.name != "gait2392":
+    if config.model.osim_file is not None and config.model.name is not None:
         raise InputError("model.osim_file", f"replaces the shipped model; drop model.name={config.model.name}")
     a = config.activity
     if (a.grf_file is not None or a.external_loads is not None) and a.motion_file is None:

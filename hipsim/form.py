@@ -313,6 +313,21 @@ def retimed(trial, x_off, T2, x_off2, adjust, grf_scale, label):
     return new, told
 
 
+def with_cop_on_the_foot(trial, model):
+    """The trial with a ground-frame centre of pressure expressed in the model's calcn_r frame
+    (forward kinematics of the trial's own frames: the same point), so that the levers below,
+    which move the foot, carry the centre of pressure with it. A trial whose CoP is already in a
+    body frame, or that has no ground contact, is returned as it is."""
+    if trial.cop_frame != "ground" or not np.any(trial.grf):
+        return trial
+    from .dynamics import trial_coordinates
+    from .kinematics import forward_kinematics
+    rot, origin = forward_kinematics(model, trial_coordinates(model, trial, trial.time))
+    b = model.body_names.index("calcn_r")
+    local = np.einsum("fji,fj->fi", rot[:, b], np.asarray(trial.cop, float) - origin[:, b])
+    return replace(trial, cop=local, cop_frame="calcn_r")
+
+
 def with_cadence_change(trial, body_mass_kg, height_m, change_pct):
     """The running trial at ``change_pct`` % more steps per minute, same speed (module docstring)."""
     if change_pct == 0.0:

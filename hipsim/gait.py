@@ -31,7 +31,7 @@ LIBRARY = {
 #: speed; Hamner's measured one (the others are that cycle carried to them, see SOURCES.md)
 REFERENCE_SPEED = {"fukuchi2017": 3.5, "hamner2010": 3.839}
 #: the trial of each activity when ``activity.trial`` is null
-DEFAULT_TRIAL = {"walking": "gait2392_subject01", "running": "fukuchi2017", "sprinting": "dorn2012"}
+DEFAULT_TRIAL = {"walking": "gait2392_subject01", "running": "hamner2010", "sprinting": "dorn2012"}
 #: Single-trial activities accept speeds within this fraction of the trial's measured (and
 #: nominal, e.g. the "9 m/s" sprint measured at 9.52 m/s) speed; the trial is used as recorded.
 SINGLE_TRIAL_TOLERANCE = 0.05

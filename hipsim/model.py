@@ -39,6 +39,10 @@ DEFAULT_MODEL = DATA_DIR / "models" / "gait2392_thelen2003muscle.osim"
 #: 2022's hip abductors and calibrated passive curves): its hip-to-ankle length (0.806 m
 #: standing) against gait2392's (0.826 m at 1.80 m), 1.757 m, so that both models scaled to a
 #: subject have the same leg length and the library trials fit either.
+#: The shipped model each activity runs on when ``model.name`` is null: running and sprinting on
+#: RajagopalLaiUhlrich2023 (young adults' muscle volumes; gait2392's strengths, set for walking,
+#: saturate the hip abductors in running stance), everything else on gait2392.
+DEFAULT_MODEL_NAME = {"running": "rajagopal2023", "sprinting": "rajagopal2023"}
 BUILTIN_MODELS = {
     "gait2392": (DEFAULT_MODEL, 1.80),
     "rajagopal2023": (DATA_DIR / "models" / "RajagopalLaiUhlrich2023.osim", 1.80 * 0.8061 / 0.8258),

@@ -11,12 +11,13 @@ from .config import Config, load_config
 from .contact import hip_contact_force
 from .dynamics import inverse_dynamics
 from .flexibility import tight_flexor_model, with_anterior_tilt
-from .form import (with_cadence_change, with_core_strength, with_overstride, with_pelvic_rotation_scale,
-                   with_step_width)
+from .form import (with_cadence_change, with_cop_on_the_foot, with_core_strength, with_overstride,
+                   with_pelvic_rotation_scale, with_step_width)
 from .gait import G, file_trial, library_trial
 from .loads import neck_section, tissue_loads
 from .motions import faber_trial, fadir_trial, squat_trial, uphill
-from .model import ACTUATED_COORDINATES, BUILTIN_MODELS, DEFAULT_MODEL_HEIGHT_M, load_model, scaled, whole_body_mass
+from .model import (ACTUATED_COORDINATES, BUILTIN_MODELS, DEFAULT_MODEL_HEIGHT_M, DEFAULT_MODEL_NAME, load_model,
+                    scaled, whole_body_mass)
 from .muscles import force_capacity, muscle_geometry, muscle_group, strength_multipliers
 from .optimize import STATUS_MEANINGS, StaticOptimization, static_optimization
 from .pressure import STATUS_MEANINGS as PRESSURE_STATUS
@@ -28,13 +29,18 @@ AXES = ("anterior", "superior", "lateral")
 PELVIS_DOFS = ("tilt", "obliquity", "rotation")
 
 
+def model_name(config):
+    """The shipped model a config runs on: ``model.name``, or the activity's default."""
+    return config.model.name or DEFAULT_MODEL_NAME.get(config.activity.kind, "gait2392")
+
+
 def build_model(config):
     """The subject's model: a shipped model (``model.name``, :data:`hipsim.model.BUILTIN_MODELS`)
     scaled uniformly to the subject's height and mass, or the user's ``model.osim_file`` as it
     is."""
     if config.model.osim_file:
         return load_model(config.model.osim_file)
-    path, height = BUILTIN_MODELS[config.model.name]
+    path, height = BUILTIN_MODELS[model_name(config)]
     return scaled(load_model(path), config.subject.height_m / height,
                   config.subject.mass_kg / whole_body_mass(path))
 
@@ -151,7 +157,7 @@ def _motion(key):
     tightness = config.flexibility.hip_flexor_tightness_deg
     model = tight_flexor_model(build_model(config), tightness)
     length_scale = 1.0 if config.model.osim_file else config.subject.height_m / DEFAULT_MODEL_HEIGHT_M
-    trial = build_trial(config, length_scale, model)
+    trial = with_cop_on_the_foot(build_trial(config, length_scale, model), model)
     trial = with_cadence_change(trial, config.subject.mass_kg, config.subject.height_m,
                                 config.form.cadence_change_pct)
     trial = with_overstride(trial, config.subject.height_m, config.form.overstride_m)

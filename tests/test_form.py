@@ -101,7 +101,10 @@ def test_overstriding_flexes_the_hip_at_contact_and_brakes_harder():
     fx = lambda ds: ds["grf"].sel(axis="anterior").values
     assert fx(over).min() < fx(base).min()                                   # braking is negative
     impulse = lambda ds, axis: np.trapezoid(ds["grf"].sel(axis=axis).values, ds["time"].values)
-    assert abs(impulse(over, "anterior")) < 2e-3                             # steady speed [BW s]
+    # steady speed: the lever keeps the cycle's net fore-aft impulse (the measured cycle's own
+    # is 0.0024 BW s, a 0.35 % BW mean offset of the treadmill force) [BW s]
+    assert abs(impulse(over, "anterior") - impulse(base, "anterior")) < 2e-4
+    assert abs(impulse(over, "anterior")) < 5e-3
     assert impulse(over, "superior") == pytest.approx(impulse(base, "superior"), rel=0.02)
     assert over.attrs["stride_time_s"] == base.attrs["stride_time_s"]
 

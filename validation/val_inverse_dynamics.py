@@ -136,7 +136,7 @@ def _opensim_on_library(rows):
     import tempfile
     from hipsim.model import DEFAULT_MODEL, whole_body_mass
     mass = float(whole_body_mass())
-    _, run_, _ = C.pipeline({"subject": {"mass_kg": mass, "height_m": 1.8},
+    _, run_, _ = C.pipeline({"subject": {"mass_kg": mass, "height_m": 1.8}, "model": {"name": "gait2392"},
                              "activity": {"kind": "running", "speed_m_s": 3.5, "frames": 201}})
     t, q, names = run_.trial.time, run_.dynamics.q, run_.model.coordinate_names
     try:

@@ -1,8 +1,9 @@
 """Running and sprinting hip contact force: peaks, timing in stance, loading rate.
 
-The built-in library cycles (running 2.5/3.5/4.5 m/s from Fukuchi 2017 runner RBDS001 with Dorn
-2012 pelvis angles; sprinting 9 m/s from Dorn 2012) on the default model (gait2392 scaled to
-70 kg / 1.75 m). There is no in-vivo running curve in the reference data: the literature values
+The built-in cycles on running's defaults (running 2.5/3.5/4.5 m/s: Hamner 2010 subject02's
+measured cycle, carried to those speeds by Fukuchi 2017 runner RBDS001's speed effects; sprinting
+9 m/s from Dorn 2012; RajagopalLaiUhlrich2023 scaled to 70 kg / 1.75 m), then every running
+trial through every muscle model. There is no in-vivo running curve in the reference data: the literature values
 below are reported beside hipsim's, with what could and could not be verified. OpenSim's Hamner
 running result is an exploratory side note (18 of 91 frames failed in OpenSim).
 """
@@ -71,13 +72,13 @@ def _hamner():
 
 
 #: muscle models compared on the running trials: (label, a shipped model's name, or
-#: model.osim_file parts under the shared reference (used as it is, with its own mass), or None
-#: for the default)
-MODELS = (("gait2392 (default)", None),
-          ("RajagopalLaiUhlrich2023 (model.name: rajagopal2023, scaled to 70 kg / 1.75 m)", "rajagopal2023"),
+#: model.osim_file parts under the shared reference (used as it is, with its own mass))
+MODELS = (("gait2392", "gait2392"),
+          ("RajagopalLaiUhlrich2023 (model.name: rajagopal2023, running's default, scaled to 70 kg / 1.75 m)",
+           "rajagopal2023"),
           ("Rajagopal2016", ("opensim", "rajagopal2016_running", "Rajagopal2016.osim")))
 #: running trials: (label, activity section)
-TRIALS = (("Fukuchi composite 3.5 m/s", {"kind": "running", "speed_m_s": 3.5}),
+TRIALS = (("Fukuchi composite 3.5 m/s", {"kind": "running", "speed_m_s": 3.5, "trial": "fukuchi2017"}),
           ("Hamner 2010 measured 3.84 m/s", {"kind": "running", "trial": "hamner2010"}),
           *((f"Hamner carried to {v} m/s", {"kind": "running", "trial": "hamner2010", "speed_m_s": v})
             for v in (2.5, 3.5, 4.5)))
@@ -292,23 +293,19 @@ def run(outdir):
                           f"{r[1]:+.0f} N m about hip adduction and {r[0]:+.0f} N m about hip flexion "
                           f"(negative = abduction / extension)" for tag, (n, r, sat) in worst_info.items())
         FINDINGS.append(
-            "Muscle capacity. In mid-stance of every running cycle the generic gait2392 muscles cannot "
-            "supply the net hip moments: gluteus medius, minimus and maximus reach full activation (at "
-            "higher speeds also the hamstrings, vasti and plantarflexors; see the worst-frame rows) "
-            f"and the reserve actuators carry the rest ({lines}). The HCF of those frames is therefore a lower bound: the missing abductor "
-            "and extensor force would add roughly its moment divided by the muscles' 4-6 cm moment "
-            "arms to the joint force. gait2392's strengths were set for walking; running studies use "
-            "stronger models (e.g. Hamner 2010, Rajagopal 2016) or scale maximum isometric forces. "
-            "Nothing was changed here (the strength.* multipliers are the user's lever).")
+            "Muscle capacity. Where frames are flagged the muscles cannot supply the net moments and "
+            f"the reserve actuators carry the rest ({lines}); the HCF of those frames is a lower bound "
+            "(the missing force would add roughly its moment divided by the muscles' 4-6 cm moment "
+            "arms). On running's defaults this happens only at the fastest running (vasti and hip "
+            "internal rotators at 4.5 m/s) and in the sprint, whose GRF is a spring-mass model, not "
+            "measured with Dorn's kinematics; gait2392's walking strengths saturate the hip abductors "
+            "in every running stance (the trials x models rows).")
     FINDINGS.append(
         "Reading the running numbers: the stance HCF follows the hip extensor/abductor demand set by "
-        "where the foot and centre of pressure sit relative to the hip (the diagnostic row); the "
-        "library cycles combine one runner's joint angles and GRF with another runner's pelvis "
-        "angles and a modelled forefoot centre of pressure, so their frontal- and sagittal-plane "
-        "lever arms are only as good as that assembly (see the Fukuchi moment comparison in the "
-        "inverse-dynamics section). Frames flagged by the solver mark where the muscles could not "
-        "balance the net moments and the reserves took over; those frames' HCF is a lower bound of "
-        "what the muscles would need. Swing-phase forces come from the hip flexors and extensors "
-        "accelerating and decelerating the leg, so they follow the second derivative of the library "
-        "angles.")
+        "where the foot and centre of pressure sit relative to the hip (the diagnostic row). Running's "
+        "default cycle is one runner measured at 3.84 m/s (kinematics, GRF and centre of pressure "
+        "together); the other speeds carry it by another runner's speed effects, so they are as good "
+        "as that assumption (see the Fukuchi moment comparison in the inverse-dynamics section). "
+        "Swing-phase forces come from the hip flexors and extensors accelerating and decelerating "
+        "the leg, so they follow the second derivative of the cycle's angles.")
     return rows
