@@ -81,7 +81,7 @@ def _walking(rows):
 
 
 #: running trials whose hip moments are compared with Fukuchi's: (label, activity.trial)
-RUNNING_TRIALS = (("library", "fukuchi2017"), ("Hamner carried by Fukuchi's speed effects", "hamner2010"))
+RUNNING_TRIALS = (("Fukuchi composite", "fukuchi2017"), ("Hamner carried by Fukuchi's speed effects", "hamner2010"))
 
 
 def _running(rows):
