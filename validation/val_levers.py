@@ -74,6 +74,19 @@ def _group_peak(ds, group, stance, mass_kg):
     return float(ds["muscle_force"].values[:, members].sum(axis=1)[stance].max() / mass_kg)
 
 
+def _published_size_rows(published, measures, label):
+    """One row per published (measure, unit, preferred, +10 %, source): hipsim's change from
+    ``measures[0.0]`` to ``measures[10.0]`` beside the published one (hit: the same direction)."""
+    rows = []
+    for name, unit, pub0, pub10, source in published:
+        ours0, ours10 = measures[0.0][name], measures[10.0][name]
+        rows.append(C.row(f"{label}: {name}, preferred -> +10 %",
+                          f"{ours0:.2f} -> {ours10:.2f} {unit} ({100 * (ours10 / ours0 - 1):+.1f} %)",
+                          f"{pub0:g} -> {pub10:g} {unit} ({100 * (pub10 / pub0 - 1):+.1f} %)", source,
+                          ours10 < ours0))
+    return rows
+
+
 def run(outdir):
     FIGURES.clear()
     FINDINGS.clear()
@@ -118,24 +131,14 @@ def run(outdir):
         ("stance peak gluteus medius force", "N/kg", 32.05, 28.65, SRC_LENHART),
         ("stance peak gluteus maximus force", "N/kg", 15.80, 14.57, SRC_LENHART),
     )
-    for name, unit, pub0, pub10, source in published:
-        ours0, ours10 = measures[0.0][name], measures[10.0][name]
-        rows.append(C.row(f"cadence +10 %, 3.5 m/s: {name}, preferred -> +10 %",
-                          f"{ours0:.2f} -> {ours10:.2f} {unit} ({100 * (ours10 / ours0 - 1):+.1f} %)",
-                          f"{pub0:g} -> {pub10:g} {unit} ({100 * (pub10 / pub0 - 1):+.1f} %)", source,
-                          ours10 < ours0))
+    rows += _published_size_rows(published, measures, "cadence +10 %, 3.5 m/s")
     # the same sizes on the earlier defaults (the Fukuchi composite cycle, gait2392), whose
     # saturated hip abductors hid the abductor lever
     earlier = {"activity": {"kind": "running", "speed_m_s": 3.5, "trial": "fukuchi2017"},
                "model": {"name": "gait2392"}}
     on_earlier = {c: _heiderscheit_measures(*C.pipeline({**earlier, "form": {"cadence_change_pct": c}}))
                   for c in (0.0, 10.0)}
-    for name, unit, pub0, pub10, source in published:
-        ours0, ours10 = on_earlier[0.0][name], on_earlier[10.0][name]
-        rows.append(C.row(f"cadence +10 %, 3.5 m/s, fukuchi2017 + gait2392: {name}, preferred -> +10 %",
-                          f"{ours0:.2f} -> {ours10:.2f} {unit} ({100 * (ours10 / ours0 - 1):+.1f} %)",
-                          f"{pub0:g} -> {pub10:g} {unit} ({100 * (pub10 / pub0 - 1):+.1f} %)", source,
-                          ours10 < ours0))
+    rows += _published_size_rows(published, on_earlier, "cadence +10 %, 3.5 m/s, fukuchi2017 + gait2392")
     rows.append(C.row("cadence +10 %, 3.5 m/s: peak contact force / impulse per km",
                       f"{float(r0['hip_contact_force_resultant'].max()):.2f} -> "
                       f"{float(r10['hip_contact_force_resultant'].max()):.2f} BW / "
