@@ -230,7 +230,8 @@ def run_pipeline(config):
     cartilage models come from per-process caches (see :func:`motion`, :func:`clearance_model`)."""
     if not isinstance(config, Config):
         config = load_config(config)
-    m = motion(config)
+    key = motion_key(config)
+    m = _motion(key)
     model, trial, dynamics = m.model, m.trial, m.dynamics
     geometry = (m.length, m.moment_arm, m.hip_direction)
     active, passive, capacity, demand = muscle_problem(model, dynamics, geometry, config.strength,
@@ -247,7 +248,7 @@ def run_pipeline(config):
         examiner = None
         muscle_force = solution.activation * active + passive
         contact = hip_contact_force(dynamics.hip_force, muscle_force, m.hip_direction)
-    clearance = _clearance(motion_key(config), config.morphology)
+    clearance = _clearance(key, config.morphology)
     pressure = pressure_model(config.morphology, config.cartilage).solve(
         m.rotations, contact, pressure_map=config.cartilage.pressure_map)
     loads = tissue_loads(model, trial, dynamics.kinematics, muscle_force, contact, m.rotations,
