@@ -33,21 +33,6 @@ from .millard import CURVE_PROPERTIES, MillardCurves, build_curve
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_MODEL = DATA_DIR / "models" / "gait2392_thelen2003muscle.osim"
-#: The shipped models (``model.name``): file, and the standing height [m] each generic model
-#: represents, from which it is scaled to the subject. gait2392: about 1.80 m (OpenSim
-#: documentation). RajagopalLaiUhlrich2023 (Rajagopal 2016 with Lai 2017's knee and Uhlrich
-#: 2022's hip abductors and calibrated passive curves): its hip-to-ankle length (0.806 m
-#: standing) against gait2392's (0.826 m at 1.80 m), 1.757 m, so that both models scaled to a
-#: subject have the same leg length and the library trials fit either.
-#: The shipped model each activity runs on when ``model.name`` is null: running and sprinting on
-#: RajagopalLaiUhlrich2023 (young adults' muscle volumes; gait2392's strengths, set for walking,
-#: saturate the hip abductors in running stance), everything else on gait2392.
-DEFAULT_MODEL_NAME = {"running": "rajagopal2023", "sprinting": "rajagopal2023"}
-BUILTIN_MODELS = {
-    "gait2392": (DEFAULT_MODEL, 1.80),
-    "rajagopal2023": (DATA_DIR / "models" / "RajagopalLaiUhlrich2023.osim", 1.80 * 0.8061 / 0.8258),
-}
-
 #: Body names of the chain, root first; each body's parent is the one before it.
 CHAIN_BODIES = ("pelvis", "femur_r", "tibia_r", "talus_r", "calcn_r", "toes_r")
 #: Bodies kept as branches off the chain when the model has them, with their parent body.
@@ -60,6 +45,21 @@ ACTUATED_COORDINATES = ("hip_flexion_r", "hip_adduction_r", "hip_rotation_r",
 #: Body height and mass the generic gait2392 model represents (OpenSim documentation,
 #: "Gait 2392 and 2354 Models": about 1.8 m and 75.16 kg); the subject is scaled from these.
 DEFAULT_MODEL_HEIGHT_M = 1.80
+#: The shipped models (``model.name``): file, and the standing height [m] each generic model
+#: represents, from which it is scaled to the subject. gait2392: DEFAULT_MODEL_HEIGHT_M.
+#: RajagopalLaiUhlrich2023 (Rajagopal 2016 with Lai 2017's knee and Uhlrich 2022's hip abductors
+#: and calibrated passive curves): its standing hip-to-ankle length (0.806 m) against gait2392's
+#: (0.826 m at 1.80 m), 1.757 m, so that both models scaled to a subject have the same leg length
+#: and the library trials fit either.
+BUILTIN_MODELS = {
+    "gait2392": (DEFAULT_MODEL, DEFAULT_MODEL_HEIGHT_M),
+    "rajagopal2023": (DATA_DIR / "models" / "RajagopalLaiUhlrich2023.osim",
+                      DEFAULT_MODEL_HEIGHT_M * 0.8061 / 0.8258),
+}
+#: The shipped model each activity runs on when ``model.name`` is null: running and sprinting on
+#: RajagopalLaiUhlrich2023 (young adults' muscle volumes; gait2392's strengths, set for walking,
+#: saturate the hip abductors in running stance), everything else on gait2392.
+DEFAULT_MODEL_NAME = {"running": "rajagopal2023", "sprinting": "rajagopal2023"}
 
 FUNC_CONSTANT, FUNC_LINEAR, FUNC_SPLINE, FUNC_POLY = 0, 1, 2, 3
 POINT_FIXED, POINT_CONDITIONAL, POINT_MOVING = 0, 1, 2
