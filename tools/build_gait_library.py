@@ -674,12 +674,6 @@ def build_running(ref: Path, tag: str, pelvis_angles: dict[str, np.ndarray],
 
 
 # ----------------------------------------------------------------------------- Hamner running
-def lowpass(x: np.ndarray, fs: float, cutoff: float) -> np.ndarray:
-    """Zero-lag 2nd-order Butterworth run forwards and backwards (4th order) along axis 0."""
-    b, a = butter(2, cutoff / (0.5 * fs))
-    return filtfilt(b, a, x, axis=0)
-
-
 def build_hamner(ref: Path) -> tuple[dict, dict, dict]:
     """Hamner 2010 subject02 treadmill running: the mean right stride of the whole trial.
 
@@ -695,7 +689,7 @@ def build_hamner(ref: Path) -> tuple[dict, dict, dict]:
     calcn_r is not subject02's). The strides are averaged point by point (the CoP over the
     strides loaded at that point; in swing it holds its last stance value).
     """
-    from hipsim.gait import external_loads_columns
+    from hipsim.gait import _lowpass as lowpass, external_loads_columns
     from hipsim.kinematics import forward_kinematics
     from hipsim.model import load_model, whole_body_mass
 
