@@ -129,17 +129,20 @@ def toe_off_warp(toe_off_from, toe_off_to, phase):
 
 
 def resample_cycle(phase, y, at, smooth):
-    """A cycle curve ``y`` over ``phase`` [%] (0..100) at the phases ``at``: a periodic cubic
-    spline of ``y`` less its end ramp (added back) where ``smooth`` (coordinates), linear
-    interpolation otherwise (forces, which switch on and off at contact)."""
+    """A cycle curve ``y`` (n,) over ``phase`` [%] (0..100) at the phases ``at``: a periodic
+    cubic spline of ``y`` less its end ramp (added back) where ``smooth`` (coordinates; ``y`` may
+    then be (n, k), k curves at once), linear interpolation otherwise (forces, which switch on
+    and off at contact)."""
     if not smooth:
         out = np.interp(at, phase, y)
         if y[-2] == 0.0:           # the foot lands at 100 %: no force ramps up before it
             out[(np.asarray(at) > phase[-2]) & (np.asarray(at) < phase[-1])] = 0.0
         return out
-    ramp = (y[-1] - y[0]) * (phase - phase[0]) / (phase[-1] - phase[0])
-    spline = CubicSpline(phase, y - ramp, bc_type="periodic")
-    return spline(at) + (y[-1] - y[0]) * (np.asarray(at) - phase[0]) / (phase[-1] - phase[0])
+    y = np.asarray(y, float)
+    s = ((phase - phase[0]) / (phase[-1] - phase[0])).reshape((-1,) + (1,) * (y.ndim - 1))
+    spline = CubicSpline(phase, y - (y[-1] - y[0]) * s, bc_type="periodic", axis=0)
+    s_at = ((np.asarray(at) - phase[0]) / (phase[-1] - phase[0])).reshape((-1,) + (1,) * (y.ndim - 1))
+    return spline(at) + (y[-1] - y[0]) * s_at
 
 
 def _toe_off(curves):
@@ -147,6 +150,16 @@ def _toe_off(curves):
     strike with no vertical force), None when the file has no flight phase."""
     off = np.flatnonzero(curves["grf_y"][1:] <= 0.0)
     return float(curves["gait_phase"][1 + off[0]]) if off.size else None
+
+
+def _warped(curves, phase, at):
+    """A library trial's curves at the phases ``at`` (:func:`resample_cycle`: the coordinates by
+    one periodic spline, the rest linearly)."""
+    smooth = [k for k in curves if k in COORDINATE_COLUMNS]
+    out = dict(zip(smooth, resample_cycle(phase, np.column_stack([curves[k] for k in smooth]), at, True).T))
+    out.update({k: (v if k == "gait_phase" else resample_cycle(phase, v, at, False))
+                for k, v in curves.items() if k not in out})
+    return out
 
 
 def _blend(a, b, w):
@@ -160,9 +173,8 @@ def _blend(a, b, w):
     parts = [a["curves"], b["curves"]]
     if ca is not None and cb is not None and ca != cb:
         target = (1 - w) * ca + w * cb
-        parts = [{k: (v if k == "gait_phase" else
-                      resample_cycle(phase, v, toe_off_warp(c, target, phase), k in COORDINATE_COLUMNS))
-                  for k, v in part.items()} for part, c in ((a["curves"], ca), (b["curves"], cb))]
+        parts = [_warped(part, phase, toe_off_warp(c, target, phase))
+                 for part, c in ((a["curves"], ca), (b["curves"], cb))]
     curves = {k: (1 - w) * parts[0][k] + w * parts[1][k] for k in a["curves"]}
     return {"speed": (1 - w) * a["speed"] + w * b["speed"],
             "stride_time": (1 - w) * a["stride_time"] + w * b["stride_time"],
@@ -219,16 +231,21 @@ def library_trial(kind, speed, frames, body_weight_n, length_scale=1.0, trial=No
         raise InputError("activity.speed_m_s",
                          f"{speed:g} m/s is outside the supported range of the {kind} trial {name} "
                          f"({lo:.2f}-{hi:.2f} m/s)")
-    if len(table) == 1:
-        curves = _library_curves(next(iter(table.values())))
-    else:
-        speeds = sorted(table)
-        i = min(int(np.searchsorted(speeds, speed, side="right")) - 1, len(speeds) - 2)
-        i = max(i, 0)
-        w = (speed - speeds[i]) / (speeds[i + 1] - speeds[i])
-        curves = _blend(_library_curves(table[speeds[i]]), _library_curves(table[speeds[i + 1]]), w)
-        curves["speed"] = speed
+    curves = _library_curves(next(iter(table.values()))) if len(table) == 1 else _curves_at(kind, name, speed)
     return _periodic_trial(curves, frames, body_weight_n, length_scale)
+
+
+@functools.lru_cache(maxsize=16)
+def _curves_at(kind, name, speed):
+    """The curves of the multi-speed trial ``name`` at ``speed``: the file recorded at that speed,
+    or the blend of the two bracketing ones (kept: a sweep asks for one speed many times)."""
+    table = LIBRARY[kind][name]
+    if speed in table:
+        return {**_library_curves(table[speed]), "speed": speed}
+    speeds = sorted(table)
+    i = min(max(int(np.searchsorted(speeds, speed, side="right")) - 1, 0), len(speeds) - 2)
+    w = (speed - speeds[i]) / (speeds[i + 1] - speeds[i])
+    return {**_blend(_library_curves(table[speeds[i]]), _library_curves(table[speeds[i + 1]]), w), "speed": speed}
 
 
 def _periodic_trial(trial, frames, body_weight_n, length_scale):
