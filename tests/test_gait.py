@@ -208,6 +208,27 @@ def test_measured_running_trial_is_one_runners_mean_stride():
     assert trial.cop[-1, 0] - trial.cop[0, 0] == pytest.approx(trial.speed * trial.stride_time, rel=1e-3)
 
 
+
+def test_sprint_is_the_runners_measured_force_under_the_forefoot():
+    """Dorn 2012 JA1's sprint: the force plates of the same trial, not a spring-mass model.
+    The right foot's impulse is about half a body weight over the stride (0.52 BW; both feet
+    together 0.993 BW, the plates' own mass check), contact lasts about a quarter of the stride,
+    the force peaks around 3.2 BW, and the CoP (ground frame, like Hamner's) lies ahead of the
+    pelvis at foot strike and barely rolls: a forefoot contact."""
+    trial = library_trial("sprinting", None, 101, 700.0)
+    assert "measured GRF" in trial.source and trial.cop_frame == "ground"
+    vertical = trial.grf[:, 1] / 700.0
+    assert np.trapezoid(vertical, trial.time) / trial.stride_time == pytest.approx(0.5, abs=0.03)
+    toe_off = np.flatnonzero(vertical[1:] == 0.0)[0] + 1
+    assert 20 <= toe_off <= 30 and 2.8 < vertical.max() < 3.6
+    cop = trial.cop[:toe_off, 0]
+    assert np.all((cop > 0.1) & (cop < 0.5)) and 0.0 < cop[-1] - cop[0] < 0.15
+    assert trial.cop[-1, 0] - trial.cop[0, 0] == pytest.approx(trial.speed * trial.stride_time, rel=1e-3)
+    # forces that a spring-mass model lacks: braking then propulsion, and a sideways component
+    assert trial.grf[:toe_off, 0].min() < -0.25 * 700 and trial.grf[:toe_off, 0].max() > 0.4 * 700
+    assert np.abs(trial.grf[:toe_off, 2]).max() > 0.05 * 700
+
+
 def test_measured_running_cycle_carried_to_other_speeds_follows_the_speed_trends():
     """Hamner's cycle at 2.5-4.5 m/s (Fukuchi's speed effects): faster running has shorter
     strides, shorter contact and higher vertical force; the impulse stays half a body weight."""

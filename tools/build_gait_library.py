@@ -28,7 +28,6 @@ from scipy.signal import butter, filtfilt
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from hipsim.spring_mass import spring_mass_parameters, stance_grf  # noqa: E402
 
 DEFAULT_REFERENCE = REPO.parent / "shared" / "reference"
 DEFAULT_OUT = REPO / "hipsim" / "data" / "gait"
@@ -85,6 +84,9 @@ OUT_OF_PLANE_CUTOFF_HZ = 6.0
 #: Out-of-plane leg angles the running trials take from the Dorn jog (see build_running).
 JOG_OUT_OF_PLANE = ("hip_adduction_r", "hip_rotation_r", "subtalar_angle_r")
 DORN_SPRINT = Path("running/dorn2012_sprint_9ms_ik.mot")
+#: the same trial's force plates (not in the shared reference: copies, with their origin, in tools/data)
+DORN_SPRINT_GRF = REPO / "tools" / "data" / "dorn2012" / "sprint_grf.mot"
+DORN_SPRINT_LOADS = REPO / "tools" / "data" / "dorn2012" / "sprint_grf.xml"
 DORN_MASS_KG = 75.9  # inferred from the upstream scaled model, see SOURCES.md
 DORN_STRIKE_SEARCH_S = 0.02  # foot strikes are searched within this time of each trial end
 SPIKE_ROBUST_Z = 15.0  # single-frame IK outlier threshold (robust z-score of the second difference)
@@ -125,8 +127,6 @@ CITE_FUKUCHI = ("Fukuchi RK, Fukuchi CA, Duarte M (2017) PeerJ 5:e3298 doi:10.77
                 "data doi:10.6084/m9.figshare.4543435")
 CITE_HAMNER = ("Hamner SR, Seth A, Delp SL (2010) J Biomech 43:2709-2716 doi:10.1016/j.jbiomech.2010.06.025")
 CITE_DORN = "Dorn TW, Schache AG, Pandy MG (2012) J Exp Biol 215:1944-1956 doi:10.1242/jeb.064527"
-CITE_SPRING_MASS = ("Blickhan R (1989) doi:10.1016/0021-9290(89)90224-8; McMahon TA, Cheng GC (1990) "
-                    "doi:10.1016/0021-9290(90)90042-2; Morin JB et al. (2005) doi:10.1123/jab.21.2.167")
 UNITS = ("angles deg (gait2392 conventions); pelvis_t* and cop m; grf BW = mass * 9.81 N, "
          "ground on right foot, ground axes; free_moment_y N m/kg")
 
@@ -1077,66 +1077,88 @@ def dorn_pelvis_angles(jog: dict) -> dict[str, np.ndarray]:
     return angles
 
 
-def build_sprint(sprint: dict, mtp: np.ndarray, fk: ForwardKinematics) -> tuple[dict, dict, dict]:
-    """Dorn 9 m/s sprint: measured kinematics, spring-mass GRF, forefoot CoP model.
+def build_sprint(sprint: dict) -> tuple[dict, dict, dict]:
+    """Dorn 9 m/s sprint: the runner's measured kinematics and measured GRF, one right stride.
 
-    The leg length of the spring-mass model is the standing hip-joint-centre height of
-    gait2392; pelvis_ty is shifted so that the CoP lies on the ground during stance with the
-    gait2392 segment lengths (:func:`fit_pelvis_to_ground`, height only).
+    The force-plate record of the same trial (``DORN_SPRINT_GRF``, columns named by its
+    ExternalLoads XML) gets the zero-lag low-pass of the kinematics (``DORN_CUTOFF_HZ``, the
+    same filter for both, as for Hamner's trial); the filtered force counts only while the raw
+    vertical force exceeds the contact threshold (the filter spreads the impact into the frames
+    before contact, where there is no CoP).  The CoP stays in the laboratory's ground frame,
+    moved like the pelvis (pelvis_tx from 0 at the stride's start, pelvis_tz about its mean), so
+    the hip-to-CoP lever is the runner's on any model (expressed in the runner's foot and carried
+    by a smaller model's foot it would lose ~1 N m/kg of the stance hip moments; see SOURCES.md);
+    in swing it holds its last stance value.  GRF in BW of ``DORN_MASS_KG``.
     """
-    stride, contact, speed = sprint["stride_time_s"], sprint["contact_time_s"], sprint["speed_m_s"]
-    leg_length = float(fk.standing_position("femur_r")[1])
+    from hipsim.gait import _lowpass as lowpass, external_loads_columns
+
+    stride, kinematics = sprint["stride_time_s"], sprint["stride_kinematics"]
     table = resample_cycle(sprint, tuple(c for c in COORDINATES if c != "mtp_angle_r"))
     table["mtp_angle_r"] = np.zeros(N_POINTS)  # locked at 0 in the upstream IK
-    table["pelvis_tx"] = table["pelvis_tx"] - table["pelvis_tx"][0]
+    tx0, tz_mean = table["pelvis_tx"][0], float(np.mean(table["pelvis_tz"]))
+    table["pelvis_tx"] = table["pelvis_tx"] - tx0
     mismatch = make_periodic(table, PERIODIC_COORDINATES)
-    table["pelvis_tz"] = table["pelvis_tz"] - np.mean(table["pelvis_tz"])
+    table["pelvis_tz"] = table["pelvis_tz"] - tz_mean
 
-    params = spring_mass_parameters(speed, contact, DORN_MASS_KG, leg_length, stride_time=stride)
-    # 0 % is where the model force rises through the contact threshold (library-wide foot-strike
-    # definition), a small delay after the model touchdown.
-    delay = contact / np.pi * np.arcsin(CONTACT_THRESHOLD_N / params.peak_force_n)
-    t = PHASE / 100.0 * stride + delay
-    grf = stance_grf(t, speed, contact, leg_length, stride_time=stride)
-    grf[-1] = grf[0]
-    cop = forefoot_cop(100.0 * (contact - delay) / stride, mtp)
+    grf, _ = read_opensim_table(DORN_SPRINT_GRF)
+    names, _ = external_loads_columns(DORN_SPRINT_LOADS, "calcn_r")
+    t_g = grf.time.to_numpy()
+    fs_g = 1.0 / np.median(np.diff(t_g))
+    raw_fy = grf[names["force"][1]].to_numpy()
+    force = lowpass(grf[names["force"]].to_numpy(), fs_g, DORN_CUTOFF_HZ)
+    free = lowpass(grf[names["torque"][1]].to_numpy(), fs_g, DORN_CUTOFF_HZ)
+    point = grf[names["point"]].to_numpy()
+    strikes = crossings(t_g, raw_fy, CONTACT_THRESHOLD_N, rising=True)
+    t = sprint["t0"] + PHASE / 100.0 * stride
+    loaded = np.interp(t, t_g, raw_fy) >= CONTACT_THRESHOLD_N
+    loaded_g = raw_fy > CONTACT_THRESHOLD_N
     for i, (f_name, p_name) in enumerate(zip(GRF, COP)):
-        table[f_name], table[p_name] = grf[:, i], cop[:, i]
-    table["free_moment_y"] = np.zeros(N_POINTS)
+        table[f_name] = np.where(loaded, np.interp(t, t_g, force[:, i]) / (DORN_MASS_KG * G), 0.0)
+        table[p_name] = np.interp(t, t_g[loaded_g], point[loaded_g, i])
+    table["free_moment_y"] = np.where(loaded, np.interp(t, t_g, free) / DORN_MASS_KG, 0.0)
+    table["cop_x"] = table["cop_x"] - tx0
+    table["cop_z"] = table["cop_z"] - tz_mean
+    on = table["grf_y"] * DORN_MASS_KG * G >= CONTACT_THRESHOLD_N
+    for name in COP:
+        table[name] = hold_when_unloaded(np.where(on, table[name], 0.0), on)
+    for name in GRF + ("free_moment_y",):
+        table[name][-1] = table[name][0]
+    table["cop_x"][-1] = table["cop_x"][0] + table["pelvis_tx"][-1]  # the next strike, a stride on
+    table["cop_y"][-1], table["cop_z"][-1] = table["cop_y"][0], table["cop_z"][0]
     table["gait_phase"] = PHASE
-    _, dy, cop_heights = fit_pelvis_to_ground(fk, table, fit_tilt=False)
-    table["pelvis_ty"] = table["pelvis_ty"] + dy
 
-    both_feet = grf[:-1, 1] + np.roll(grf[:-1, 1], (N_POINTS - 1) // 2)
-    report = {**{k: v for k, v in sprint.items() if k != "stride_kinematics"}, "spring_mass": params,
-              "leg_length_m": leg_length, "threshold_delay_s": delay, "mean_total_fy_bw": float(np.mean(both_feet)),
-              "pelvis_ty_offset_m": dy,
-              "stance_cop_height_range_m": (float(cop_heights.min()), float(cop_heights.max())),
+    in_stride = (t_g >= sprint["t0"]) & (t_g < sprint["t1"])
+    both_feet_fy = (grf[names["force"][1]].to_numpy() + grf[names["force"][1].replace("_r_", "_l_")].to_numpy())
+    stance_end = float(PHASE[1:][np.flatnonzero(~on[1:])[0]])
+    report = {**{k: v for k, v in sprint.items() if k != "stride_kinematics"},
+              "grf_right_strikes_s": tuple(float(s) for s in strikes if sprint["t0"] - 0.01 <= s <= sprint["t1"] + 0.01),
+              "mean_total_fy_over_stride_bw": float(np.mean(both_feet_fy[in_stride]) / (DORN_MASS_KG * G)),
+              "stance_end_pct": stance_end, "peak_grf_y_bw": float(table["grf_y"].max()),
               "end_mismatch": mismatch}
     meta = {
         "activity": "sprinting",
-        "speed_m_s": f"{speed:.4f}",
+        "speed_m_s": f"{sprint['speed_m_s']:.4f}",
         "nominal_speed_m_s": "9.0",
         "stride_time_s": f"{stride:.4f}",
         "subject_mass_kg": f"{DORN_MASS_KG}",
-        "subject_mass_note": "inferred from the upstream scaled model JA1_SCALED_Osim40.osim, see SOURCES.md",
-        "cop_frame": "calcn_r",
-        "source": "Dorn et al. 2012 runner JA1, 9 m/s sprint: OpenSim IK kinematics; spring-mass GRF model",
-        "origin": "aaronsfox/flash-running Dorn2012Data/sprint_ik.mot (reference copy dorn2012_sprint_9ms_ik.mot)",
+        "subject_mass_note": ("inferred from the upstream scaled model JA1_SCALED_Osim40.osim, see SOURCES.md; "
+                              f"the stride's mean vertical GRF of both feet is "
+                              f"{report['mean_total_fy_over_stride_bw']:.3f} BW of it"),
+        "cop_frame": "ground",
+        "source": "Dorn et al. 2012 runner JA1, 9 m/s sprint: OpenSim IK kinematics and measured GRF/CoP of the same trial",
+        "origin": ("aaronsfox/flash-running Dorn2012Data/sprint_ik.mot (reference copy dorn2012_sprint_9ms_ik.mot) "
+                   "and sprint_grf.mot / sprint_grf.xml (copies in tools/data/dorn2012)"),
         "licence": f"Dorn data {LICENCE_DORN}",
-        "cite": f"{CITE_DORN}; {CITE_SPRING_MASS}",
+        "cite": CITE_DORN,
         "foot_strikes_s": f"{sprint['t0']:.3f} {sprint['t1']:.3f}",
-        "gait_events": ("foot strikes at the trial ends (periodicity search, see SOURCES.md); toe-off when the "
-                        "lowest sole point rises 10 mm (forward kinematics)"),
-        "contact_time_s": f"{contact:.4f}",
-        "toe_off_pct": f"{100 * (contact - delay) / stride:.1f}",
-        "leg_length_m": f"{leg_length:.4f}",
-        "pelvis_ty_offset_m": f"{dy:.4f}",
-        "pelvis_ty": "IK value + pelvis_ty_offset_m, which puts the stance CoP on the ground with gait2392 lengths",
-        "grf_model": ("hipsim.spring_mass: sine-wave vertical force, leg-directed fore-aft force, "
-                      "step time = stride time / 2; 0 % where the model force reaches 20 N"),
-        "leg_stiffness_kn_m": f"{params.leg_stiffness / 1000:.2f}",
-        "cop_model": "forefoot strike, lateral metatarsal heads to hallux, see SOURCES.md",
+        "gait_events": ("foot strikes at the trial ends (periodicity search, see SOURCES.md; the force plate's "
+                        "right strikes fall within 1 ms of them); toe-off when the raw vertical GRF falls below 20 N"),
+        "filter": (f"coordinates and GRF alike: zero-lag 4th-order Butterworth at {DORN_CUTOFF_HZ:g} Hz "
+                   "(kinematics 250 Hz, periodic; GRF 1 kHz)"),
+        "grf_columns": (f"right foot = {names['force'][0][:-1]}*, {names['point'][0][:-1]}*, "
+                        f"{names['torque'][0][:-1]}* (sprint_grf.xml applies them to calcn_r)"),
+        "cop_transform": "measured CoP in the laboratory frame, moved with the pelvis (pelvis_tx from 0, pelvis_tz about its mean)",
+        "toe_off_pct": f"{stance_end:.0f}",
         "units": UNITS,
     }
     return meta, table, report
@@ -1177,7 +1199,7 @@ def main(argv: list[str] | None = None) -> None:
     builds = {"walking.csv": build_walking(ref)}
     for tag, speed in FUKUCHI_SPEEDS.items():
         builds[f"running_{speed}.csv"] = build_running(ref, tag, pelvis_angles, jog_out_of_plane, mtp, fk)
-    builds["sprinting_9.0.csv"] = build_sprint(sprint, mtp, fk)
+    builds["sprinting_9.0.csv"] = build_sprint(sprint)
     builds["running_hamner2010.csv"] = hamner = build_hamner(ref)
     for speed in HAMNER_SPEEDS:
         builds[f"running_hamner2010_{speed}.csv"] = hamner_at_speed(ref, hamner, speed)
