@@ -8,11 +8,43 @@ from .config import load_config  # noqa: E402
 from .errors import InputError  # noqa: E402
 
 
-def simulate(config):
-    """Run one cycle for ``config`` (a :class:`~hipsim.config.Config`, dict or YAML path);
-    returns an ``xarray.Dataset`` (see ``hipsim.variables``)."""
+def simulate(config=None, **overrides):
+    """Run one cycle of an activity and return its loads.
+
+    Parameters
+    ----------
+    config : str, Path, dict, Config or None
+        A YAML file, a dict (nested sections or dotted keys), a :class:`~hipsim.config.Config`,
+        or None for the defaults (running at 3.5 m/s).
+    **overrides
+        Sections to merge on top, e.g. ``strength={"gluteus_medius": 0.6}``; a dotted key can be
+        passed through a dict: ``simulate(cfg, **{"strength.gluteus_medius": 0.6})``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``frame`` (with ``gait_phase`` [%] and ``time`` [s]): ``hip_contact_force``
+        (frame, axis) [BW] in pelvis axes and its ``hip_contact_force_resultant``, ``hip_moment``
+        (frame, dof) [N m/kg], ``muscle_force`` (frame, muscle) [N], ``muscle_activation``,
+        ``reserve_moment`` [N m] and ``solver_status`` (non-zero: the frame is flagged),
+        ``grf`` [BW], ``impingement_clearance`` [mm], ``contact_pressure_peak`` [MPa] and the
+        tissue loads; the full list with units is ``hipsim.variables.VARIABLES``. ``attrs``
+        hold the config as YAML, the trial's source and the hip's measured shape.
+
+    Raises
+    ------
+    InputError
+        A bad key, value or file, named in the message.
+
+    Examples
+    --------
+    >>> import hipsim
+    >>> ds = hipsim.simulate({"activity": {"kind": "running", "speed_m_s": 3.5}},
+    ...                      strength={"gluteus_medius": 0.6})
+    >>> peak = float(ds.hip_contact_force_resultant.max())       # body weights
+    """
     from .pipeline import simulate as _simulate
-    return _simulate(config)
+    return _simulate(load_config(config, overrides=overrides) if overrides else config)
 
 
 def range_of_motion(config):
@@ -45,5 +77,17 @@ def sobol_indices(ds, variable="hip_contact_force_resultant", stat="max", select
     from .sensitivity import sobol_indices as _indices
     return _indices(ds, variable, stat, select)
 
+
+def __getattr__(name):
+    """Submodules on first use (``hipsim.rom``, ``hipsim.variables``, ...): importing hipsim stays
+    light for the command line."""
+    import importlib
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'hipsim' has no attribute {name!r}")
+
+
+_SUBMODULES = ("rom", "variables", "sensitivity", "plots", "pipeline", "config", "gait", "model",
+               "muscles", "measure", "sweeps", "sweep_design", "anatomy", "bones")
 
 __all__ = ["load_config", "simulate", "range_of_motion", "sweep", "open_sweep", "sobol_indices", "InputError", "__version__"]

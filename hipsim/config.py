@@ -186,6 +186,14 @@ class Config(_Section):
         """The resolved config as YAML text (what a result file stores in its attrs)."""
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
+    def model_copy(self, *, update=None, deep=False):
+        """A copy; ``update`` (sections or dotted keys, as :func:`load_config`'s ``overrides``) is
+        validated, so ``cfg.model_copy(update={"strength": {"gluteus_medius": 0.6}})`` gives a
+        full Config or an InputError, never a half-typed one."""
+        if not update:
+            return super().model_copy(deep=deep)
+        return load_config(self, overrides=update)
+
 
 _PATH_KEYS = ("activity.motion_file", "activity.grf_file", "activity.external_loads", "morphology.femur_mesh",
               "morphology.acetabulum_mesh", "model.osim_file")
@@ -199,18 +207,15 @@ def _get(tree, dotted):
     return node
 
 
+#: mappings whose keys are names, not config sections (their dots are not nesting)
+_FREE_FORM = ("sweep.axes",)
+
+
 def set_dotted(tree, dotted, value):
-    """Set ``tree['a']['b'] = value`` for ``dotted='a.b'``, creating sections as needed."""
-    parts = dotted.split(".")
-    if not all(parts):
-        raise InputError(dotted, "empty key segment")
-    node = tree
-    for part in parts[:-1]:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise InputError(dotted, f"{part!r} is not a section")
-        node = child
-    node[parts[-1]] = value
+    """Set ``tree['a']['b'] = value`` for ``dotted='a.b'``, creating sections as needed (below
+    ``sweep.axes`` the rest of the key is one axis name); what ``--set KEY=VALUE`` means."""
+    parts = _split_key(dotted)
+    _section(tree, parts[:-1], dotted)[parts[-1]] = value
 
 
 def parse_override(text):
@@ -270,30 +275,115 @@ def _reject_nan(tree, prefix=""):
             _reject_nan(value, dotted + ".")
 
 
+def _split_key(dotted):
+    """Config path of a dotted key: ``'strength.gluteus_medius'`` -> ``['strength',
+    'gluteus_medius']``; below ``sweep.axes`` the rest is one axis name
+    (``'sweep.axes.subject.mass_kg'`` -> ``['sweep', 'axes', 'subject.mass_kg']``)."""
+    parts = dotted.split(".")
+    if not all(parts):
+        raise InputError(dotted, "empty key segment")
+    for free in _FREE_FORM:
+        n = free.count(".") + 1
+        if parts[:n] == free.split(".") and len(parts) > n + 1:
+            return parts[:n] + [".".join(parts[n:])]
+    return parts
+
+
+def _section(tree, parts, dotted):
+    """The dict at ``parts`` of ``tree``, created where missing."""
+    node = tree
+    for part in parts:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise InputError(dotted, f"{part!r} is not a section")
+        node = child
+    return node
+
+
+def _merge_into(tree, update, prefix=""):
+    """Merge ``update`` into ``tree`` in place: dotted keys set nested values, dicts merge into
+    the section they name, anything else replaces; ``sweep.axes`` merges axis by axis, its keys
+    (dotted config keys) taken as they are."""
+    for key, value in update.items():
+        if not isinstance(key, str):
+            raise InputError(prefix + str(key), "config keys must be strings")
+        path = prefix + key
+        parts = [key] if prefix.rstrip(".") in _FREE_FORM else _split_key(key)
+        node = _section(tree, parts[:-1], path)
+        last, full = parts[-1], prefix + ".".join(parts)
+        if isinstance(value, dict) and full not in _FREE_FORM and prefix.rstrip(".") not in _FREE_FORM:
+            _merge_into(_section(node, [last], path), value, full + ".")
+        elif isinstance(value, dict) and full in _FREE_FORM:
+            _section(node, [last], path).update(value)
+        else:
+            node[last] = value
+
+
+def _override_items(overrides):
+    """``(dotted key, value, merge)`` triples of ``load_config``'s ``overrides``: a dict's
+    entries merge into the sections they name; ``KEY=VALUE`` strings and ``(key, value)`` pairs
+    replace the value at the key."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, dict):
+        return [(k, v, True) for k, v in overrides.items()]
+    if isinstance(overrides, str):
+        return [(*parse_override(overrides), False)]
+    items = []
+    for item in overrides:
+        if isinstance(item, str):
+            items.append((*parse_override(item), False))
+        elif isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str):
+            items.append((item[0], item[1], False))
+        else:
+            raise InputError("overrides", f"expected 'KEY=VALUE' or (key, value), got {item!r}")
+    return items
+
+
 def load_config(path_or_dict=None, overrides=None):
-    """Validated, frozen config from a YAML file, a dict, or defaults (None).
+    """Validated, frozen config from a YAML file, a dict, a Config, or defaults (None).
 
     Parameters
     ----------
-    path_or_dict : str, Path, dict or None
-    overrides : iterable of ``'dotted.key=value'`` strings or ``(key, value)`` pairs
+    path_or_dict : str, Path, dict, Config or None
+        A dict may nest sections (``{"strength": {"gluteus_medius": 0.6}}``) or use dotted keys
+        (``{"strength.gluteus_medius": 0.6}``), or both. Relative file paths resolve against the
+        YAML file's folder (the working directory for a dict).
+    overrides : dict, str, or iterable of ``'dotted.key=value'`` strings or ``(key, value)`` pairs
+        Applied on top, in order; dict keys may be dotted or name a section whose dict is merged
+        into it. Strings are parsed as ``--set`` does (YAML-typed values).
+
+    Returns
+    -------
+    Config
 
     Raises
     ------
     InputError
         Naming the offending key (or file).
+
+    Examples
+    --------
+    >>> cfg = load_config({"activity": {"kind": "running"}}, overrides={"strength.gluteus_medius": 0.6})
+    >>> cfg.strength.gluteus_medius
+    0.6
     """
     base_dir = Path.cwd()
     if path_or_dict is None:
         tree = {}
+    elif isinstance(path_or_dict, Config):
+        tree = path_or_dict.to_dict()
     elif isinstance(path_or_dict, dict):
-        tree = _plain_copy(path_or_dict)
+        tree = {}
+        _merge_into(tree, _plain_copy(path_or_dict))
     else:
         tree = _read_yaml(path_or_dict)
         base_dir = Path(path_or_dict).resolve().parent
-    for item in overrides or ():
-        key, value = parse_override(item) if isinstance(item, str) else item
-        set_dotted(tree, key, value)
+    for key, value, merge in _override_items(overrides):
+        if merge:
+            _merge_into(tree, {key: _plain_copy(value)})
+        else:
+            set_dotted(tree, key, _plain_copy(value))
     _reject_nan(tree)
     for key in _PATH_KEYS:
         value = _get(tree, key)

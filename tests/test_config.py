@@ -134,3 +134,47 @@ def test_a_shipped_model_and_a_model_file_cannot_both_be_asked_for(tmp_path):
     with pytest.raises(InputError) as exc:
         load_config({"model": {"name": "arnold2010"}})
     assert exc.value.where.startswith("model.name")
+
+
+def test_python_configs_take_dotted_keys_sections_and_override_dicts():
+    """What a user types in Python: dotted keys in the dict, overrides as a dict (dotted keys or
+    sections merged), as one KEY=VALUE string, as pairs, on top of a Config; each gives the same
+    config, and a bad key is still named."""
+    nested = load_config({"activity": {"kind": "walking"}, "strength": {"gluteus_medius": 0.6}})
+    forms = [
+        load_config({"activity.kind": "walking", "strength.gluteus_medius": 0.6}),
+        load_config({"activity": {"kind": "walking"}}, overrides={"strength.gluteus_medius": 0.6}),
+        load_config({"activity": {"kind": "walking"}}, overrides={"strength": {"gluteus_medius": 0.6}}),
+        load_config({"activity": {"kind": "walking"}}, overrides="strength.gluteus_medius=0.6"),
+        load_config(None, overrides=[("activity.kind", "walking"), "strength.gluteus_medius=0.6"]),
+        load_config(load_config({"activity": {"kind": "walking"}}), overrides={"strength.gluteus_medius": 0.6}),
+    ]
+    for c in forms:
+        assert c == nested
+    # a section given as a dict merges: the other keys of the section keep their values
+    c = load_config({"strength": {"core": 0.5}}, overrides={"strength": {"gluteus_medius": 0.6}})
+    assert (c.strength.core, c.strength.gluteus_medius) == (0.5, 0.6)
+    with pytest.raises(InputError, match="strength.nope: unknown key"):
+        load_config({"strength.nope": 1.0})
+    with pytest.raises(InputError, match="strength.gluteus_medius"):
+        load_config(None, overrides={"strength.gluteus_medius": -1})
+
+
+def test_sweep_axis_names_keep_their_dots():
+    c = load_config({"sweep.axes": {"strength.gluteus_medius": [0.5, 1.0]}})
+    assert c.sweep.axes == {"strength.gluteus_medius": [0.5, 1.0]}
+    c = load_config(c, overrides={"sweep.axes": {"form.overstride_m": [0.0, 0.05]}})
+    assert list(c.sweep.axes) == ["strength.gluteus_medius", "form.overstride_m"]   # a dict merges
+    c = load_config(c, overrides=["sweep.axes.subject.mass_kg=[60, 80]"])
+    assert c.sweep.axes["subject.mass_kg"] == [60, 80] and len(c.sweep.axes) == 3
+    assert load_config(c, overrides=["sweep.axes={}"]).sweep.axes == {}           # KEY=VALUE replaces
+
+
+def test_model_copy_validates_its_update():
+    base = load_config()
+    copy = base.model_copy(update={"strength": {"gluteus_medius": 0.6}})
+    assert copy.strength.gluteus_medius == 0.6 and copy.strength.core == 1.0
+    assert base.model_copy(update={"strength.core": 0.5}).strength.core == 0.5
+    with pytest.raises(InputError, match="strength.gluteus_medius"):
+        base.model_copy(update={"strength": {"gluteus_medius": -1}})
+    assert base.model_copy() == base

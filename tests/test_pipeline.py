@@ -107,3 +107,18 @@ def test_shipped_rajagopal_model_is_scaled_to_the_subject_and_holds_a_measured_r
     ds = simulate(config)
     assert int((ds["solver_status"] != 0).sum()) <= 5          # < 5 % of 101 frames
     assert float(np.abs(ds["reserve_moment"]).max()) < 10.0
+
+
+def test_simulate_takes_overrides_as_keyword_sections():
+    """``hipsim.simulate(config, **overrides)``: the override reaches the run and the result's
+    stored config; the submodules are reachable as attributes of the package."""
+    import yaml
+    import hipsim
+    base = {"activity": {"kind": "walking", "frames": 21}}
+    weak = hipsim.simulate(base, strength={"gluteus_medius": 0.5})
+    assert yaml.safe_load(weak.attrs["config"])["strength"]["gluteus_medius"] == 0.5
+    normal = hipsim.simulate(base)
+    glmed = weak["muscle_force"].sel(muscle=[m for m in weak.muscle.values if m.startswith("glut_med")])
+    glmed_normal = normal["muscle_force"].sel(muscle=glmed.muscle.values)
+    assert float(glmed.max()) < float(glmed_normal.max())
+    assert callable(hipsim.rom.range_of_motion) and "hip_contact_force" in hipsim.variables.VARIABLES
