@@ -9,9 +9,12 @@ import argparse
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, InputWarning
+
+_show_warning = warnings.showwarning
 
 DEMO_DIR = "hipsim-demo"
 #: The main job: a running cycle for a hip with cam morphology (alpha angle 65 deg).
@@ -320,9 +323,18 @@ COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, 
             "demo": cmd_demo, "validate": cmd_validate}
 
 
+def _print_warning(message, category, filename, lineno, file=None, line=None):
+    """hipsim's own warnings as one ``warning:`` line on stderr; others as Python shows them."""
+    if issubclass(category, InputWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        _show_warning(message, category, filename, lineno, file, line)
+
+
 def main(argv=None):
     from ._memory import reuse_large_blocks
     reuse_large_blocks()
+    warnings.showwarning = _print_warning
     args = None
     try:
         args = build_parser().parse_args(argv)

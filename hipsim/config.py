@@ -7,13 +7,14 @@ Paths in a config file are resolved relative to that file.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import InputError
+from .errors import InputError, InputWarning
 
 
 class _Section(BaseModel):
@@ -163,6 +164,7 @@ class Solver(_Section):
     reserve_flag_nm: float = Field(1.0, gt=0)  # frames needing more reserve than this are flagged
     max_iterations: int = Field(100, ge=5, le=10000)
     tolerance: float = Field(1e-10, gt=0, le=1e-3)
+    min_activation: float = Field(0.0, ge=0, le=0.5)  # OpenSim's StaticOptimization: 0.01
 
 
 class Config(_Section):
@@ -437,4 +439,32 @@ def load_config(path_or_dict=None, overrides=None):
         value = _get(resolved, key)
         if value is not None and not Path(value).is_file():
             raise InputError(key, f"file not found: {value}")
+    if config.model.osim_file:
+        config = _with_model_mass(config, "mass_kg" in (tree.get("subject") or {}))
+    return config
+
+
+def _model_file_mass(path):
+    """Total mass of the bodies in an OpenSim model file [kg], or None when it cannot be read
+    (the model loader reports that properly later)."""
+    import xml.etree.ElementTree as ET
+    try:
+        return float(sum(float(b.findtext("mass", "0")) for b in ET.parse(path).getroot().iter("Body")))
+    except (ET.ParseError, OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _with_model_mass(config, mass_given):
+    """With ``model.osim_file`` the subject is the model's: its body mass sets 1 BW unless
+    ``subject.mass_kg`` is given, and a given mass more than 2 % off the model's warns (every BW
+    value would silently be off by that much)."""
+    mass = _model_file_mass(config.model.osim_file)
+    if mass is None or not mass > 0:
+        return config
+    if not mass_given:
+        return config.model_copy(update={"subject.mass_kg": round(mass, 4)})
+    if abs(config.subject.mass_kg - mass) > 0.02 * mass:
+        warnings.warn(InputWarning(
+            f"subject.mass_kg: {config.subject.mass_kg:g} kg differs from the model file's {mass:.1f} kg; "
+            f"body weights use {config.subject.mass_kg:g} kg"), stacklevel=3)
     return config

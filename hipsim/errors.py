@@ -24,3 +24,9 @@ class InputError(ValueError):
     def __reduce__(self):
         # rebuilt from both parts when it crosses a process boundary (sweep workers)
         return (type(self), (self.where, self.message))
+
+
+class InputWarning(UserWarning):
+    """Input that runs but may not mean what the user thinks (a body mass that disagrees with
+    the model file's, an implausible travel speed); the command line prints it as one
+    ``warning:`` line."""

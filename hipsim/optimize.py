@@ -32,9 +32,10 @@ class StaticOptimization:
 
 
 def static_optimization(capacity, demand, exponent=2.0, reserve_optimal=1.0, reserve_flag=1.0,
-                        max_iterations=100, tolerance=1e-10, initial=None):
+                        max_iterations=100, tolerance=1e-10, initial=None, min_activation=0.0):
     """Minimize sum(a^p) + sum((reserve / reserve_optimal)^2) subject to
-    capacity @ a + reserve = demand and 0 <= a <= 1, each frame warm-started from the last.
+    capacity @ a + reserve = demand and min_activation <= a <= 1, each frame warm-started from
+    the last.
 
     Parameters
     ----------
@@ -50,15 +51,19 @@ def static_optimization(capacity, demand, exponent=2.0, reserve_optimal=1.0, res
         Frames whose reserve exceeds this [N m] are flagged ``reserve_exceeded``.
     initial : (n_muscle,) float, optional
         Warm start of the first frame (default 0.05 everywhere).
+    min_activation : float
+        Lower bound of every activation: 0, or 0.01 as OpenSim's StaticOptimization (its
+        muscles' default minimum activation), which keeps every muscle pulling a little.
     """
     capacity = np.ascontiguousarray(capacity, dtype=float)
     demand = np.ascontiguousarray(demand, dtype=float)
     n_frame, n_dof, n_muscle = capacity.shape
     activation = np.empty((n_frame, n_muscle))
-    activation[0] = 0.05 if initial is None else initial
+    activation[0] = max(0.05, min_activation) if initial is None else initial
     reserve = np.empty((n_frame, n_dof))
     status = np.empty(n_frame, dtype=np.int64)
     iterations = np.empty(n_frame, dtype=np.int64)
     solve_frames(capacity, demand, float(exponent), float(reserve_optimal), float(reserve_flag),
-                 int(max_iterations), float(tolerance), activation, reserve, status, iterations)
+                 int(max_iterations), float(tolerance), activation, reserve, status, iterations,
+                 float(min_activation))
     return StaticOptimization(activation, reserve, status, iterations)

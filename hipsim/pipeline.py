@@ -244,7 +244,8 @@ def run_pipeline(config):
         contact = hip_contact_force(np.zeros_like(dynamics.hip_force), muscle_force, m.hip_direction)
     else:
         solution = static_optimization(capacity, demand, s.activation_exponent, s.reserve_optimal_moment_nm,
-                                       s.reserve_flag_nm, s.max_iterations, s.tolerance)
+                                       s.reserve_flag_nm, s.max_iterations, s.tolerance,
+                                       min_activation=s.min_activation)
         examiner = None
         muscle_force = solution.activation * active + passive
         contact = hip_contact_force(dynamics.hip_force, muscle_force, m.hip_direction)
@@ -334,6 +335,8 @@ def run_attrs(config, run):
         "activity": config.activity.kind, "speed_m_s": float(run.trial.speed),
         "stride_time_s": float(run.trial.stride_time), "trial_source": run.trial.source,
         "model_source": str(run.model.source).split("/")[-1],
+        # 1 BW of every BW-valued variable (the model file's mass when one is given)
+        "body_mass_kg": float(config.subject.mass_kg), "body_weight_n": float(config.subject.mass_kg * G),
         "failed_frames": int(np.count_nonzero(run.solution.status)),
         "pressure_failed_frames": int(np.count_nonzero(run.pressure.status)),
     }

@@ -178,3 +178,22 @@ def test_model_copy_validates_its_update():
     with pytest.raises(InputError, match="strength.gluteus_medius"):
         base.model_copy(update={"strength": {"gluteus_medius": -1}})
     assert base.model_copy() == base
+
+
+def test_an_opensim_model_file_sets_the_body_weight_unless_the_mass_is_given(capsys):
+    """With model.osim_file, 1 BW is the model's mass (an unset subject.mass_kg would otherwise
+    put every BW value off, silently); a given mass is kept, and one more than 2 % off the
+    model's warns, on the command line as one ``warning:`` line."""
+    import warnings
+    from hipsim.cli import _print_warning
+    from hipsim.errors import InputWarning
+    model = ROOT / "hipsim" / "data" / "models" / "gait2392_thelen2003muscle.osim"
+    mass = load_config({"model.osim_file": str(model)}).subject.mass_kg
+    assert mass == pytest.approx(75.16, abs=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_config({"model.osim_file": str(model), "subject.mass_kg": 75.0}).subject.mass_kg == 75.0
+    with pytest.warns(InputWarning, match=r"subject.mass_kg: 60 kg differs from the model file's 75.2 kg") as seen:
+        assert load_config({"model.osim_file": str(model), "subject.mass_kg": 60}).subject.mass_kg == 60
+    _print_warning(seen[0].message, InputWarning, "x.py", 1)
+    assert capsys.readouterr().err == f"warning: {seen[0].message}\n"

@@ -278,3 +278,24 @@ def test_walking_converges_with_small_reserves(walking, p):
     sol = solve(capacity, demand, p)
     assert np.all(sol.status == STATUS_OK), np.flatnonzero(sol.status)
     assert np.abs(sol.reserve).max() < 0.1                    # N m, against demands up to ~120
+
+
+@pytest.mark.parametrize("p", [2.0, 3.0])
+def test_minimum_activation_is_a_lower_bound_with_its_own_optimality_conditions(synthetic, p):
+    """``min_activation`` (OpenSim's 0.01): every activation at or above it, muscles that the
+    moments do not need exactly at it, and the KKT conditions of the bounded problem (zero
+    gradient where free, non-negative at the lower bound, non-positive at 1)."""
+    capacity, demand, _ = synthetic
+    lo = 0.01
+    sol = solve(capacity, demand, p, min_activation=lo)
+    a = sol.activation
+    assert np.all(a >= lo - 1e-12) and np.all(a <= 1.0 + 1e-12)
+    c = 2.0 / R0 ** 2
+    for f in range(len(demand)):
+        r = demand[f] - capacity[f] @ a[f]
+        g = p * a[f] ** (p - 1.0) - c * capacity[f].T @ r
+        free = (a[f] > lo + 1e-9) & (a[f] < 1.0 - 1e-9)
+        assert np.all(np.abs(g[free]) < KKT_TOL * max(1.0, np.abs(g).max()))
+        assert np.all(g[a[f] <= lo + 1e-9] > -KKT_TOL) and np.all(g[a[f] >= 1.0 - 1e-9] < KKT_TOL)
+    plain = solve(capacity, demand, p)
+    assert np.any(plain.activation < lo) and np.any(np.isclose(a, lo))

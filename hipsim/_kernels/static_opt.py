@@ -1,9 +1,10 @@
 """Static optimization by a projected Newton method (numba).
 
-Per frame: minimize  J(a) = sum_i a_i^p + sum_k (r_k / r0)^2,   r = b - A a,   0 <= a <= 1,
+Per frame: minimize  J(a) = sum_i a_i^p + sum_k (r_k / r0)^2,   r = b - A a,   lo <= a <= 1,
 i.e. the sum of activations to the power p (Crowninshield & Brand 1981,
 doi:10.1016/0021-9290(81)90035-X) with reserve actuators of optimal moment r0 taking whatever
-moment the muscles cannot supply. Eliminating the reserves leaves a bound-constrained convex
+moment the muscles cannot supply (lo = 0, or OpenSim's minimum activation 0.01 to reproduce its
+static optimization). Eliminating the reserves leaves a bound-constrained convex
 problem, solved by sequential quadratic models, each minimized exactly over the box by a primal
 active-set method. The Newton system on the free variables, (D + c A_F^T A_F) d = -g with
 diagonal D and c = 2 / r0^2, is solved through the Sherman-Morrison-Woodbury identity, so each
@@ -98,12 +99,12 @@ def _woodbury_step(A, dinv, free, grad, S, y, work, out):
 
 
 @njit
-def _box_qp(A, c, hdiag, g0, a0, x, at_bound, max_iter, tol):
-    """Minimize g0.(x - a0) + 1/2 (x - a0)^T (diag(hdiag) + c A^T A) (x - a0) over 0 <= x <= 1.
+def _box_qp(A, c, hdiag, g0, a0, x, at_bound, max_iter, tol, lo):
+    """Minimize g0.(x - a0) + 1/2 (x - a0)^T (diag(hdiag) + c A^T A) (x - a0) over lo <= x <= 1.
 
     Primal active-set method (Nocedal & Wright 2006, Numerical Optimization, Alg. 16.3) with
     bounds as the constraints; ``x`` (feasible) is the warm start and the answer. ``at_bound``
-    (n,) int8 is the working set: 0 free, -1 at 0, +1 at 1. Returns the iteration count, or -1
+    (n,) int8 is the working set: 0 free, -1 at lo, +1 at 1. Returns the iteration count, or -1
     when the iteration limit is hit.
     """
     n = x.shape[0]
@@ -161,7 +162,7 @@ def _box_qp(A, c, hdiag, g0, a0, x, at_bound, max_iter, tol):
         block = -1
         for i in range(n):
             if step[i] < 0.0:
-                t = -x[i] / step[i]
+                t = (lo - x[i]) / step[i]
                 if t < alpha:
                     alpha = t
                     block = i
@@ -171,17 +172,17 @@ def _box_qp(A, c, hdiag, g0, a0, x, at_bound, max_iter, tol):
                     alpha = t
                     block = i
         for i in range(n):
-            x[i] = min(max(x[i] + alpha * step[i], 0.0), 1.0)
+            x[i] = min(max(x[i] + alpha * step[i], lo), 1.0)
         if block >= 0:
             at_bound[block] = -1 if step[block] < 0.0 else 1
-            x[block] = 0.0 if step[block] < 0.0 else 1.0
+            x[block] = lo if step[block] < 0.0 else 1.0
         else:
             stationary = True  # a full Newton step lands on the working set's minimum
     return -1
 
 
 @njit
-def solve_frame(A, b, p, r0, a, max_iter, tol):
+def solve_frame(A, b, p, r0, a, max_iter, tol, lo=0.0):
     """Solve one frame in place, starting from ``a`` (warm start).
 
     Sequential quadratic programming: at each outer iteration the objective's second-order model
@@ -201,6 +202,8 @@ def solve_frame(A, b, p, r0, a, max_iter, tol):
         Reserve optimal moment [N m].
     a : (n_muscle,) float, in/out
         Activations.
+    lo : float
+        Lower bound of every activation (0, or OpenSim's 0.01).
 
     Returns
     -------
@@ -223,8 +226,8 @@ def solve_frame(A, b, p, r0, a, max_iter, tol):
     r = np.empty(m)
     at_bound = np.zeros(n, dtype=np.int8)
     for i in range(n):
-        a[i] = min(max(a[i], 0.0), 1.0)
-        if a[i] <= 0.0:
+        a[i] = min(max(a[i], lo), 1.0)
+        if a[i] <= lo:
             at_bound[i] = -1
         elif a[i] >= 1.0:
             at_bound[i] = 1
@@ -242,16 +245,16 @@ def solve_frame(A, b, p, r0, a, max_iter, tol):
             for k in range(m):
                 s += A[k, i] * r[k]
             g[i] = p * a[i] ** (p - 1.0) - c * s
-            pg_max = max(pg_max, abs(a[i] - min(max(a[i] - g[i], 0.0), 1.0)))
+            pg_max = max(pg_max, abs(a[i] - min(max(a[i] - g[i], lo), 1.0)))
             hd = 2.0 if p == 2.0 else p * (p - 1.0) * a[i] ** (p - 2.0)
             hdiag[i] = max(hd, 1e-8)
             x[i] = a[i]
             # The working set must match the iterate: a damped step leaves a variable that the
             # previous QP put on a bound strictly inside the box.
-            at_bound[i] = -1 if a[i] <= 0.0 else (1 if a[i] >= 1.0 else 0)
+            at_bound[i] = -1 if a[i] <= lo else (1 if a[i] >= 1.0 else 0)
         if pg_max <= tol:
             return STATUS_OK, total
-        its = _box_qp(A, c, hdiag, g, a, x, at_bound, 10 * n + 50, 1e-12)
+        its = _box_qp(A, c, hdiag, g, a, x, at_bound, 10 * n + 50, 1e-12, lo)
         if its < 0:
             return STATUS_MAX_ITER, total
         total += its + 1
@@ -278,7 +281,7 @@ def solve_frame(A, b, p, r0, a, max_iter, tol):
 
 
 @njit
-def solve_frames(A, b, p, r0, reserve_flag, max_iter, tol, activation, reserve, status, iterations):
+def solve_frames(A, b, p, r0, reserve_flag, max_iter, tol, activation, reserve, status, iterations, lo=0.0):
     """Solve every frame, warm-starting each from the previous solution.
 
     Parameters
@@ -288,12 +291,13 @@ def solve_frames(A, b, p, r0, reserve_flag, max_iter, tol, activation, reserve, 
     activation : (n_frame, n_muscle) float, out (row 0 on input is the first warm start)
     reserve : (n_frame, n_dof) float, out [N m]
     status, iterations : (n_frame,) int, out
+    lo : float, lower bound of every activation
     """
     n_frame = A.shape[0]
     guess = activation[0].copy()
     for f in range(n_frame):
         a = guess.copy()
-        st, its = solve_frame(A[f], b[f], p, r0, a, max_iter, tol)
+        st, its = solve_frame(A[f], b[f], p, r0, a, max_iter, tol, lo)
         for k in range(b.shape[1]):
             s = b[f, k]
             for i in range(a.shape[0]):
