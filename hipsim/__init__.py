@@ -66,6 +66,23 @@ def sweep(config, client=None, workers=None, output=None, resume=False, progress
     return _sweep(config, client=client, workers=workers, output=output, resume=resume, progress=progress)
 
 
+def open_result(path):
+    """A result file (a run's or rom's NetCDF, a sweep's ``.zarr`` or ``.nc``), opened lazily, with
+    ``muscle_group`` indexed again so that ``ds.sel(muscle_group="gluteus_medius")`` works as on
+    a fresh :func:`simulate` result. InputError for a missing or unreadable file."""
+    from .sweep_store import open_result as _open
+    ds = _open(path)
+    return ds.set_xindex("muscle_group") if "muscle_group" in ds.coords and "muscle" in ds.dims else ds
+
+
+def valid(result):
+    """The result with solver-flagged frames masked (NaN) where the value rests on the failed
+    solve (see :func:`hipsim.variables.valid`): ``valid(ds).hip_contact_force_resultant.max()``
+    is the peak over frames the muscles could hold."""
+    from .variables import valid as _valid
+    return _valid(result)
+
+
 def open_sweep(path):
     """A finished sweep result (``.zarr`` or ``.nc``), opened lazily."""
     from .sweep_store import open_sweep as _open
@@ -87,7 +104,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'hipsim' has no attribute {name!r}")
 
 
-_SUBMODULES = ("rom", "variables", "sensitivity", "plots", "pipeline", "config", "gait", "model",
+_SUBMODULES = ("rom", "variables", "units", "sensitivity", "plots", "pipeline", "config", "gait", "model",
                "muscles", "measure", "sweeps", "sweep_design", "anatomy", "bones")
 
-__all__ = ["load_config", "simulate", "range_of_motion", "sweep", "open_sweep", "sobol_indices", "InputError", "__version__"]
+__all__ = ["load_config", "simulate", "range_of_motion", "sweep", "open_sweep", "open_result", "valid", "sobol_indices", "InputError", "__version__"]

@@ -120,27 +120,35 @@ def write_netcdf(ds, path):
 
 
 def summary_table(ds):
-    """A short text summary of a run Dataset."""
+    """A short text summary of a run Dataset; peaks of solver-dependent quantities skip the
+    frames the solvers flagged (:func:`hipsim.variables.valid`)."""
     import numpy as np
-    r = ds["hip_contact_force_resultant"].values
+    from .variables import valid
+    shown = valid(ds)
+
+    def peak_at(values):
+        return int(np.nanargmax(values)) if np.isfinite(values).any() else 0
+
+    r = shown["hip_contact_force_resultant"].values
     phase = ds["gait_phase"].values
-    i = int(np.argmax(r))
-    pk = ds["contact_pressure_peak"].values
-    j = int(np.argmax(pk))
-    stance = ds["grf"].sel(axis="superior").values > 0.02
+    i = peak_at(r)
+    pk = shown["contact_pressure_peak"].values
+    j = peak_at(pk)
+    stance = ds["grf"].sel(lab_axis="superior").values > 0.02
     toe_off = float(phase[np.argmax(~stance & (phase > 5))]) if (~stance).any() else float("nan")
-    mf = ds["muscle_force"]
-    groups = mf.groupby("muscle_group").sum().max("frame")
+    early = phase < toe_off / 2
+    k = int(np.flatnonzero(early)[peak_at(r[early])])
+    groups = shown["muscle_force"].groupby("muscle_group").sum().max("frame")
+    flagged = int((ds["solver_status"] != 0).sum()) + int((ds["contact_pressure_status"] != 0).sum())
     lines = [
         f"hipsim {ds.attrs['hipsim_version']}  |  {ds.attrs['activity']} at {ds.attrs['speed_m_s']:.2f} m/s, "
         f"stride {ds.attrs['stride_time_s']:.3f} s, {ds.sizes['frame']} frames",
         "",
         f"{'quantity':44s} {'value':>10s}  {'at % cycle':>10s}",
         f"{'peak hip contact force [BW]':44s} {r[i]:10.2f}  {phase[i]:10.1f}",
-        f"{'  first-half-of-stance peak [BW]':44s} {r[phase < toe_off / 2].max():10.2f}  "
-        f"{phase[phase < toe_off / 2][np.argmax(r[phase < toe_off / 2])]:10.1f}",
+        f"{'  first-half-of-stance peak [BW]':44s} {r[k]:10.2f}  {phase[k]:10.1f}",
         f"{'  superior component at peak [BW]':44s} {ds['hip_contact_force'].values[i, 1]:10.2f}",
-        f"{'peak vertical GRF [BW]':44s} {ds['grf'].sel(axis='superior').max().item():10.2f}",
+        f"{'peak vertical GRF [BW]':44s} {ds['grf'].sel(lab_axis='superior').max().item():10.2f}",
         f"{'toe-off':44s} {'':10s}  {toe_off:10.1f}",
         f"{'peak hip flexion / extension [deg]':44s} "
         f"{ds['hip_angle'].sel(dof='flexion').max().item():5.1f} / {ds['hip_angle'].sel(dof='flexion').min().item():5.1f}",
@@ -158,6 +166,9 @@ def summary_table(ds):
             f"{g} {v:.0f}" for g, v in sorted(zip(groups["muscle_group"].values, groups.values),
                                               key=lambda x: -x[1])[:6]),
     ]
+    if flagged:
+        lines.append("(peak forces, pressures and muscle forces skip the flagged frames: "
+                     "hipsim.variables.valid)")
     return "\n".join(lines)
 
 

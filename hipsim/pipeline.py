@@ -278,6 +278,7 @@ def result_values(config, run):
         "hip_moment": dyn.generalized_force[:, hip] / mass,
         "knee_ankle_moment": dyn.generalized_force[:, distal] / mass,
         "grf": trial.grf / body_weight,
+        "stance": trial.grf[:, 1] > 0.0,
         "muscle_force": run.muscle_force,
         "muscle_activation": run.solution.activation,
         "reserve_moment": run.solution.reserve[:, :3],
@@ -310,7 +311,7 @@ def result_coords(config, run):
         "frame": np.arange(len(trial.time)),
         "gait_phase": ("frame", trial.gait_phase, {"units": "%", "long_name": "percent of the gait cycle"}),
         "time": ("frame", trial.time, {"units": "s", "long_name": "time from right foot strike"}),
-        "axis": list(AXES), "dof": list(HIP_DOFS), "distal_dof": list(DISTAL_DOFS),
+        "axis": list(AXES), "lab_axis": list(AXES), "dof": list(HIP_DOFS), "distal_dof": list(DISTAL_DOFS),
         "pelvis_dof": list(PELVIS_DOFS), "muscle": list(model.muscle_names),
         "tendon_group": run.loads["tendon_group"], "site": ["superior", "inferior"],
         "muscle_group": ("muscle", [muscle_group(n) for n in model.muscle_names]),
@@ -359,7 +360,7 @@ def to_dataset(config, run):
                         run_attrs(config, run))
     for name in STATUS_VARIABLES:
         ds[name].attrs.update(flag_attrs(name))
-    return ds
+    return ds.set_xindex("muscle_group")      # ds.sel(muscle_group="gluteus_medius")
 
 
 def simulate(config):

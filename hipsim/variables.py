@@ -24,7 +24,8 @@ VARIABLES = {
                            "net internal hip moment from inverse dynamics, per kg body mass"),
     "knee_ankle_moment": Variable(("frame", "distal_dof"), "N m / kg",
                                   "net internal knee and ankle moments, per kg body mass"),
-    "grf": Variable(("frame", "axis"), "BW", "ground reaction force on the right foot, laboratory axes"),
+    "grf": Variable(("frame", "lab_axis"), "BW", "ground reaction force on the right foot, laboratory axes"),
+    "stance": Variable(("frame",), "1", "right foot on the ground (vertical ground reaction force > 0)"),
     "muscle_force": Variable(("frame", "muscle"), "N", "musculotendon force"),
     "muscle_activation": Variable(("frame", "muscle"), "1", "muscle activation"),
     "reserve_moment": Variable(("frame", "dof"), "N m", "hip moment the muscles could not supply"),
@@ -38,14 +39,14 @@ VARIABLES = {
                                       "smallest signed distance between the femoral head-neck junction, neck "
                                       "or trochanters and the pelvis outside the articular surface (< 0 = "
                                       "bony overlap)"),
-    "impingement_clock": Variable(("frame",), "h",
+    "impingement_clock": Variable(("frame",), "clock_hour",
                                   "clock position about the acetabular axis of the closest approach (12 "
                                   "superior, 3 anterior, right hip; anatomical axes)"),
-    "impingement_overlap_area": Variable(("frame",), "mm2", "femoral surface area inside the pelvic bone"),
+    "impingement_overlap_area": Variable(("frame",), "mm^2", "femoral surface area inside the pelvic bone"),
     "contact_pressure_peak": Variable(("frame",), "MPa", "peak acetabular cartilage contact pressure (DEA)"),
     "contact_pressure_mean": Variable(("frame",), "MPa",
                                       "mean acetabular cartilage contact pressure over the contact area (DEA)"),
-    "contact_area": Variable(("frame",), "mm2", "acetabular cartilage area in compression (DEA)"),
+    "contact_area": Variable(("frame",), "mm^2", "acetabular cartilage area in compression (DEA)"),
     "contact_pressure_status": Variable(("frame",), "", "cartilage pressure solver status per frame"),
     "tendon_force": Variable(("frame", "tendon_group"), "BW",
                              "summed musculotendon force of each tendon group (tendinopathy load)"),
@@ -68,6 +69,10 @@ VARIABLES = {
     "stride_time": Variable((), "s", "duration of the gait cycle"),
 }
 
+#: how to read the units that are not SI (the attrs of every result)
+UNITS_NOTE = ("BW = body weight (attrs body_weight_n, in N); clock_hour = clock position on the acetabular "
+              "rim (12 superior, 3 anterior), not a time; hipsim.units.unit_registry(ds) defines both for pint")
+
 CONVENTIONS = (
     "Right hip. Frame 0 is right foot strike. Pelvis frame (ISB, OpenSim pelvis body): "
     "anterior, superior, lateral (to the right). hip_contact_force is the force the femoral head "
@@ -80,6 +85,43 @@ CONVENTIONS = (
     "positive = dorsiflexion. Laboratory axes: anterior = direction of travel, superior, lateral "
     "(to the right)."
 )
+
+
+#: variables that rest on a solver's answer, by the status variable that flags its failures
+DEPENDS_ON = {
+    "solver_status": ("hip_contact_force", "hip_contact_force_resultant", "muscle_force", "muscle_activation",
+                      "tendon_force", "trochanteric_compression", "femoral_neck_stress",
+                      "contact_pressure_peak", "contact_pressure_mean", "contact_area", "contact_pressure"),
+    "contact_pressure_status": ("contact_pressure_peak", "contact_pressure_mean", "contact_area",
+                                "contact_pressure"),
+}
+
+
+def valid(result):
+    """The result with every frame a solver flagged masked (NaN) in the variables that rest on
+    that solver's answer (:data:`DEPENDS_ON`): muscle forces and everything built on them where
+    ``solver_status`` is non-zero, cartilage pressure where ``contact_pressure_status`` is.
+    Statistics (``max``, ``mean``) then skip those frames; the status variables and the
+    kinematics are kept as they are.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A hipsim result (one run, or a sweep with extra dimensions).
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    out = result.copy()
+    for status, names in DEPENDS_ON.items():
+        if status not in result:
+            continue
+        ok = result[status] == 0
+        for name in names:
+            if name in out and "frame" in out[name].dims:
+                out[name] = out[name].where(ok)
+    return out
 
 
 def create_dataset(values, coords, config_yaml, attrs=None):
@@ -103,6 +145,6 @@ def create_dataset(values, coords, config_yaml, attrs=None):
         var_attrs = {"units": spec.units, "long_name": spec.long_name}
         data_vars[name] = xr.Variable(spec.dims, array, var_attrs)
     ds = xr.Dataset(data_vars, coords=coords)
-    ds.attrs.update({"hipsim_version": __version__, "conventions": CONVENTIONS,
-                     "config": config_yaml, **(attrs or {})})
+    ds.attrs.update({"Conventions": "CF-1.10", "hipsim_version": __version__, "conventions": CONVENTIONS,
+                     "units_note": UNITS_NOTE, "config": config_yaml, **(attrs or {})})
     return ds

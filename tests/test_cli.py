@@ -112,7 +112,7 @@ def test_shipped_configs_run_from_the_command_line(tmp_path, capsys, config):
     ds = xr.load_dataset(out)
     assert ds.attrs["activity"] == config
     assert np.all(np.isfinite(ds["hip_contact_force"].values))
-    stance = ds["grf"].sel(axis="superior").values > 0.5
+    stance = ds["grf"].sel(lab_axis="superior").values > 0.5
     assert (ds["hip_contact_force"].sel(axis="superior").values[stance] > 0.5).all()
 
 

@@ -28,7 +28,7 @@ def test_pelvic_rotation_scales_about_its_mean_and_the_leg_keeps_its_path(walks)
                                _femur_in_space(walking), atol=1e-7)
     h0 = base["hip_angle"].sel(dof="internal_rotation").values
     h1 = wide["hip_angle"].sel(dof="internal_rotation").values
-    stance = base["grf"].sel(axis="superior").values > 0.3
+    stance = base["grf"].sel(lab_axis="superior").values > 0.3
     assert np.ptp(h1[stance]) > np.ptp(h0[stance]) + 3.0
     assert (wide["solver_status"].values == 0).all()
 
@@ -40,7 +40,7 @@ def test_a_weak_core_lets_the_pelvis_drop_and_the_stance_hip_adduct_and_rotate()
     strong, weak = (simulate(load_config({**walking, "strength": {"core": c}})) for c in (1.0, 0.6))
     obliquity = lambda ds: ds["pelvis_angle"].sel(pelvis_dof="obliquity").values
     np.testing.assert_allclose(np.ptp(obliquity(weak)), np.ptp(obliquity(strong)) / 0.6, rtol=1e-6)
-    stance = strong["grf"].sel(axis="superior").values > 0.3
+    stance = strong["grf"].sel(lab_axis="superior").values > 0.3
     for dof in ("adduction", "internal_rotation"):
         assert weak["hip_angle"].sel(dof=dof).values[stance].max() > \
             strong["hip_angle"].sel(dof=dof).values[stance].max() + 0.5
@@ -60,7 +60,7 @@ def test_cadence_shortens_the_stride_and_keeps_the_step_impulse(runs):
     assert quick.attrs["speed_m_s"] == base.attrs["speed_m_s"]
 
     def impulse(ds):
-        return np.trapezoid(ds["grf"].sel(axis="superior").values, ds["time"].values)
+        return np.trapezoid(ds["grf"].sel(lab_axis="superior").values, ds["time"].values)
     # one right contact per stride carries body weight x step time (= half the stride)
     ratio = impulse(quick) / impulse(base)
     assert ratio == pytest.approx(1 / 1.1, rel=0.03)
@@ -73,7 +73,7 @@ def test_quicker_steps_land_closer_with_less_force(runs):
     base, quick = runs[0.0], runs[10.0]
     flexion = lambda ds: ds["hip_angle"].sel(dof="flexion").values
     assert flexion(quick)[0] < flexion(base)[0] - 0.5
-    grf = lambda ds, axis: ds["grf"].sel(axis=axis).values
+    grf = lambda ds, axis: ds["grf"].sel(lab_axis=axis).values
     assert grf(quick, "superior").max() < 0.95 * grf(base, "superior").max()
     assert grf(quick, "anterior").min() > grf(base, "anterior").min()        # braking is negative
 
@@ -83,7 +83,7 @@ def test_a_narrower_step_adducts_the_hip_and_raises_the_abductor_moment():
     adduction; and a longer frontal lever of the ground force about the hip."""
     runs = {w: simulate(load_config({"activity": {"kind": "running"}, "form": {"step_width_m": w}}))
             for w in (0.15, 0.06, 0.01)}
-    stance = runs[0.06]["grf"].sel(axis="superior").values > 0.3
+    stance = runs[0.06]["grf"].sel(lab_axis="superior").values > 0.3
     adduction = [runs[w]["hip_angle"].sel(dof="adduction").values[stance].max() for w in (0.15, 0.06, 0.01)]
     abduction = [-runs[w]["hip_moment"].sel(dof="adduction").values.min() for w in (0.15, 0.06, 0.01)]
     assert adduction[0] < adduction[1] < adduction[2]
@@ -98,9 +98,9 @@ def test_overstriding_flexes_the_hip_at_contact_and_brakes_harder():
                   for o in (0.0, 0.10))
     flexion = lambda ds: float(ds["hip_angle"].sel(dof="flexion")[0])
     assert flexion(over) > flexion(base) + 3.0
-    fx = lambda ds: ds["grf"].sel(axis="anterior").values
+    fx = lambda ds: ds["grf"].sel(lab_axis="anterior").values
     assert fx(over).min() < fx(base).min()                                   # braking is negative
-    impulse = lambda ds, axis: np.trapezoid(ds["grf"].sel(axis=axis).values, ds["time"].values)
+    impulse = lambda ds, axis: np.trapezoid(ds["grf"].sel(lab_axis=axis).values, ds["time"].values)
     # steady speed: the lever keeps the cycle's net fore-aft impulse (the measured cycle's own
     # is 0.0024 BW s, a 0.35 % BW mean offset of the treadmill force) [BW s]
     assert abs(impulse(over, "anterior") - impulse(base, "anterior")) < 2e-4

@@ -20,7 +20,7 @@ def test_muscles_and_reserves_balance_the_net_moments(subject01_run):
 
 def test_contact_force_signs_follow_the_contract(subject01_config, subject01_run):
     ds = to_dataset(subject01_config, subject01_run)
-    stance = ds["grf"].sel(axis="superior") > 0.5
+    stance = ds["grf"].sel(lab_axis="superior") > 0.5
     hcf = ds["hip_contact_force"]
     assert (hcf.sel(axis="superior")[stance] > 1.0).all()      # load into the dome
     assert (hcf.sel(axis="lateral")[stance] < 0).all()         # head pushed medially into the socket
@@ -86,7 +86,7 @@ def test_measured_running_trial_swings_without_spikes():
     acceleration and 0.7-0.9 BW frame-to-frame swings)."""
     ds = simulate({"subject": {"mass_kg": 65.9}, "activity": {"kind": "running", "trial": "hamner2010"}})
     force = ds["hip_contact_force_resultant"].values
-    airborne = ds["grf"].sel(axis="superior").values == 0.0
+    airborne = ds["grf"].sel(lab_axis="superior").values == 0.0
     swing = airborne[1:] & airborne[:-1]
     assert swing.sum() > 50
     assert np.abs(np.diff(force))[swing].max() < 0.5

@@ -174,7 +174,7 @@ def cycle_start_time(grf_file, threshold_n=20.0):
 def stance_mask(ds, threshold_n=20.0):
     """Frames with the right foot on the ground (vertical GRF above ``threshold_n``)."""
     mass = float(_config_mass(ds))
-    return ds["grf"].sel(axis="superior").values * mass * 9.80665 > threshold_n
+    return ds["grf"].sel(lab_axis="superior").values * mass * 9.80665 > threshold_n
 
 
 def _config_mass(ds):

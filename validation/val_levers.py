@@ -41,7 +41,7 @@ def _landing_and_flexor_moment(config_dict):
     origin = run.dynamics.kinematics[1]
     heel, hip = model.body_names.index("calcn_r"), model.body_names.index("femur_r")
     landing = float(origin[0, heel, 0] - origin[0, hip, 0])
-    swing = ds["grf"].sel(axis="superior").values < 0.02
+    swing = ds["grf"].sel(lab_axis="superior").values < 0.02
     flexor = float(ds["hip_moment"].sel(dof="flexion").values[swing].max())
     return landing, flexor, 60.0 / ds.attrs["stride_time_s"]
 
@@ -51,8 +51,8 @@ def _heiderscheit_measures(config, run_, ds):
     only): braking impulse [BW s], peak hip adduction and internal rotation moments [N m/kg],
     energy absorbed at the hip [J/kg] and peak hip adduction angle [deg]."""
     t = ds["time"].values
-    stance = ds["grf"].sel(axis="superior").values > 0.02
-    fx = ds["grf"].sel(axis="anterior").values
+    stance = ds["grf"].sel(lab_axis="superior").values > 0.02
+    fx = ds["grf"].sel(lab_axis="anterior").values
     k = run_.model.coordinate_index(("hip_flexion_r", "hip_adduction_r", "hip_rotation_r"))
     power = (run_.dynamics.generalized_force[:, k] * run_.dynamics.qdot[:, k]).sum(axis=1) / config.subject.mass_kg
     moment = ds["hip_moment"]
@@ -107,7 +107,7 @@ def run(outdir):
     _, _, r0 = C.pipeline(C.library_config("running", speed=3.5))
     _, _, r10 = C.pipeline({**C.library_config("running", speed=3.5), "form": {"cadence_change_pct": 10.0}})
     ic0, ic10 = (float(d["hip_angle"].sel(dof="flexion")[0]) for d in (r0, r10))
-    brake0, brake10 = (float(d["grf"].sel(axis="anterior").min()) for d in (r0, r10))
+    brake0, brake10 = (float(d["grf"].sel(lab_axis="anterior").min()) for d in (r0, r10))
     rows.append(C.row("cadence +10 %, 3.5 m/s: hip flexion at contact / braking force peak",
                       f"{ic0:.1f} -> {ic10:.1f} deg / {brake0:.2f} -> {brake10:.2f} BW",
                       "both smaller", SRC_HEIDERSCHEIT,
@@ -147,7 +147,7 @@ def run(outdir):
 
     widths = (0.15, 0.06, 0.01)
     runs = [C.pipeline({**C.library_config("running", speed=3.5), "form": {"step_width_m": w}})[2] for w in widths]
-    stance = runs[1]["grf"].sel(axis="superior").values > 0.3
+    stance = runs[1]["grf"].sel(lab_axis="superior").values > 0.3
     adduction = [float(d["hip_angle"].sel(dof="adduction").values[stance].max()) for d in runs]
     abduction = [float(-d["hip_moment"].sel(dof="adduction").min()) for d in runs]
     rows.append(C.row("running, step width 15 / 6 / 1 cm: stance peak hip adduction / abductor moment",
@@ -158,7 +158,7 @@ def run(outdir):
 
     _, _, o10 = C.pipeline({**C.library_config("running", speed=3.5), "form": {"overstride_m": 0.10}})
     ic_o = float(o10["hip_angle"].sel(dof="flexion")[0])
-    brake_o = float(o10["grf"].sel(axis="anterior").min())
+    brake_o = float(o10["grf"].sel(lab_axis="anterior").min())
     rows.append(C.row("running, overstride 10 cm: hip flexion at contact / braking force peak",
                       f"{ic0:.1f} -> {ic_o:.1f} deg / {brake0:.2f} -> {brake_o:.2f} BW", "both larger",
                       "issue 5; Lieberman et al. 2015 (braking rises with landing distance, direction)",
@@ -173,7 +173,7 @@ def run(outdir):
                       "issue 5", tfl6 > tfl0 and tr6 > tr0))
 
     _, _, c6 = C.pipeline({**C.library_config("walking"), "strength": {"core": 0.6}})
-    stance = w0["grf"].sel(axis="superior").values > 0.3
+    stance = w0["grf"].sel(lab_axis="superior").values > 0.3
     ir0, ir6 = (float(d["hip_angle"].sel(dof="internal_rotation").values[stance].max()) for d in (w0, c6))
     add0, add6 = (float(d["hip_angle"].sel(dof="adduction").values[stance].max()) for d in (w0, c6))
     rows.append(C.row("walking, core at 60 %: stance peak hip internal rotation / adduction",

@@ -75,7 +75,7 @@ def _heel_strike(ds):
     """Frame of the first hip force peak of stance (heel strike / loading response)."""
     phase = ds["gait_phase"].values
     hcf = ds["hip_contact_force_resultant"].values
-    stance = ds["grf"].sel(axis="superior").values > 0.02
+    stance = ds["grf"].sel(lab_axis="superior").values > 0.02
     toe_off = phase[np.argmax(~stance & (phase > 5))]
     early = phase < toe_off / 2
     return int(np.flatnonzero(early)[np.argmax(hcf[early])])

@@ -89,7 +89,7 @@ SWING_STEP_AIM_BW = 0.5     # issue 13: no swing spike, frame-to-frame change be
 def _swing_step(ds):
     """Largest frame-to-frame change of the hip contact force between two frames without
     ground contact [BW]."""
-    airborne = ds["grf"].sel(axis="superior").values == 0.0
+    airborne = ds["grf"].sel(lab_axis="superior").values == 0.0
     both = airborne[1:] & airborne[:-1]
     return float(np.abs(np.diff(ds["hip_contact_force_resultant"].values))[both].max())
 
@@ -136,7 +136,7 @@ def sprint_capacity_rows():
     rows, flagged = [], {}
     for label, strength in (("defaults", {}), ("every strength key x2", {k: 2.0 for k in Strength.model_fields})):
         _, _, ds = C.pipeline({"activity": {"kind": "sprinting", "frames": 101}, "strength": strength})
-        airborne = ds["grf"].sel(axis="superior").values == 0.0
+        airborne = ds["grf"].sel(lab_axis="superior").values == 0.0
         status = ds["solver_status"].values != 0
         flagged[label] = (int(status.sum()), int((status & airborne).sum()), float(ds["hip_contact_force_resultant"].max()))
     moment = ds["hip_moment"].sel(dof="flexion").values
@@ -214,7 +214,7 @@ def run(outdir):
         rise = slice(0, max(i1, 1) + 1)
         avg_rate = (bw[i1] - bw[0]) / max(phase[i1] * stride / 100, dt)
         max_rate = float(np.max(slope[rise]))
-        grf_peak = float(ds["grf"].sel(axis="superior").max())
+        grf_peak = float(ds["grf"].sel(lab_axis="superior").max())
         flagged = int(ds.attrs["failed_frames"])
         flagged_stance = int(np.count_nonzero(ds["solver_status"].values[stance] != 0))
         reserve = float(np.abs(ds["reserve_moment"].values).max())
