@@ -84,6 +84,11 @@ def build_parser():
     _add_config_args(mesh, config_optional=True)
     mesh.add_argument("-o", "--output-dir", required=True, help="output folder")
     mesh.add_argument("--format", default="stl", choices=("stl", "ply", "vtk"))
+    export = sub.add_parser("export", help="a run result as OpenSim .sto files, a tidy CSV or a ParaView .vtp series")
+    export.add_argument("result", help="a run result (.nc)")
+    export.add_argument("--format", required=True, choices=("sto", "csv", "vtp"))
+    export.add_argument("-o", "--output", required=True,
+                        help="sto: file prefix (PREFIX_JointReaction.sto, ...); csv: file; vtp: folder")
     demo = sub.add_parser("demo", help="the main job on built-in defaults")
     demo.add_argument("-o", "--output-dir", default=DEMO_DIR, help=f"output folder (default {DEMO_DIR}/)")
     validate = sub.add_parser("validate", help="run the validation suite and write a report")
@@ -280,6 +285,13 @@ def cmd_plot(args):
     return 0
 
 
+def cmd_export(args):
+    from .export import export
+    for path in export(args.result, args.format, args.output):
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_mesh(args):
     from .config import load_config
     from .meshio import write_meshes
@@ -330,7 +342,7 @@ def cmd_validate(args):
 
 COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "rom": cmd_rom, "plot": cmd_plot,
             "animate": cmd_animate, "view": cmd_view,
-            "mesh": cmd_mesh,
+            "mesh": cmd_mesh, "export": cmd_export,
             "demo": cmd_demo, "validate": cmd_validate}
 
 
