@@ -83,7 +83,7 @@ def build_parser():
     mesh = sub.add_parser("mesh", help="write the femur and acetabulum meshes of the configured hip")
     _add_config_args(mesh, config_optional=True)
     mesh.add_argument("-o", "--output-dir", required=True, help="output folder")
-    mesh.add_argument("--format", default="stl", choices=("stl", "ply", "vtk"))
+    mesh.add_argument("--format", default="stl", choices=("stl", "ply", "vtk", "vtp", "obj"))
     export = sub.add_parser("export", help="a run result as OpenSim .sto files, a tidy CSV or a ParaView .vtp series")
     export.add_argument("result", help="a run result (.nc)")
     export.add_argument("--format", required=True, choices=("sto", "csv", "vtp"))

@@ -19,7 +19,7 @@ from .errors import InputError
 from .morphology import (ACETABULUM_REGIONS, FEMUR_REGIONS, Mesh, _plane_section, _ray_hits_2d,
                          _unit, edge_check)
 
-FORMATS = ("stl", "ply", "vtk")
+FORMATS = ("stl", "ply", "vtk", "vtp", "obj")
 #: a fitted head radius below this [file units] can only be metres (heads are 15-35 mm)
 METRE_THRESHOLD = 1.0
 PLAUSIBLE_RADIUS_MM = (8.0, 60.0)
@@ -29,11 +29,13 @@ PLAUSIBLE_RADIUS_MM = (8.0, 60.0)
 def _fmt_of(path, fmt=None):
     ext = (fmt or Path(path).suffix.lstrip(".")).lower()
     if ext not in FORMATS:
-        raise InputError(path, f"unsupported mesh format {ext!r} (use .stl, .ply or .vtk)")
+        raise InputError(path, f"unsupported mesh format {ext!r} (use .stl, .ply, .vtk, .vtp or .obj)")
     return ext
 
 
 def _encode(mesh, fmt):
+    if fmt in ("vtp", "obj"):
+        return _encode_with_vtk(mesh, fmt)
     v = np.asarray(mesh.vertices, float)
     f = np.asarray(mesh.faces, np.int64)
     reg = np.asarray(mesh.face_region).astype(np.int64)
@@ -62,6 +64,19 @@ def _encode(mesh, fmt):
     lines += [f"CELL_DATA {len(f)}", "SCALARS region int 1", "LOOKUP_TABLE default"]
     lines += [str(r) for r in reg.tolist()]
     return ("\n".join(lines) + "\n").encode()
+
+
+def _encode_with_vtk(mesh, fmt):
+    """The bytes of a VTK XML PolyData (``region`` as cell data) or Wavefront OBJ file (no
+    region labels: OBJ has no cell data) of ``mesh``, written by VTK through pyvista."""
+    import pyvista as pv
+    f = np.asarray(mesh.faces, np.int64)
+    poly = pv.PolyData(np.asarray(mesh.vertices, float), np.column_stack([np.full(len(f), 3), f]).ravel())
+    poly.cell_data["region"] = np.asarray(mesh.face_region, np.int8)
+    with tempfile.TemporaryDirectory(prefix="hipsim-mesh-") as folder:
+        path = Path(folder) / f"{mesh.name}.{fmt}"
+        poly.save(str(path), binary=True)
+        return path.read_bytes()
 
 
 def _atomic_write(path, data):
@@ -266,12 +281,13 @@ def _read_ply(path, data):
 
 
 def _read_vtk(path, data):
+    head = data[:256].split(b"\n")
+    if len(head) < 4 or not head[0].startswith(b"# vtk DataFile"):
+        raise InputError(path, "not a legacy VTK file (missing '# vtk DataFile' header)")
+    if head[2].strip().upper() != b"ASCII":
+        return _read_with_vtk(path, data)          # binary legacy VTK (pyvista's default)
     text = data.decode("ascii")
     lines = text.splitlines()
-    if len(lines) < 4 or not lines[0].startswith("# vtk DataFile"):
-        raise InputError(path, "not a legacy VTK file (missing '# vtk DataFile' header)")
-    if lines[2].strip().upper() != "ASCII":
-        raise InputError(path, "only ASCII legacy VTK files are supported")
     if "POLYDATA" not in lines[3].upper():
         raise InputError(path, "the VTK file must be DATASET POLYDATA")
     tok = " ".join(lines[4:]).split()
@@ -316,8 +332,31 @@ def _read_vtk(path, data):
     return v, np.array(faces, np.int64).reshape(-1, 3), np.array(freg).astype(np.int8)
 
 
+def _read_with_vtk(path, data):
+    """Vertices, triangles and region labels of a mesh file VTK reads (binary legacy VTK, VTK
+    XML PolyData, OBJ) through pyvista; polygons triangulated, lines and vertices dropped.
+    VTK's own messages are silenced: a file it cannot read is one InputError."""
+    import pyvista as pv
+    import vtk
+    display = vtk.vtkObject.GetGlobalWarningDisplay()
+    vtk.vtkObject.GlobalWarningDisplayOff()
+    try:
+        mesh = pv.read(str(path))
+    finally:
+        vtk.vtkObject.SetGlobalWarningDisplay(display)
+    if not isinstance(mesh, pv.PolyData):
+        mesh = mesh.extract_surface()
+    if mesh.n_points == 0 or len(mesh.faces) == 0:
+        raise InputError(path, "VTK found no surface triangles in the file")
+    mesh = mesh.triangulate()
+    faces = mesh.regular_faces
+    region = mesh.cell_data["region"] if "region" in mesh.cell_data else np.zeros(len(faces))
+    return np.asarray(mesh.points, float), np.asarray(faces, np.int64), np.asarray(region).astype(np.int8)
+
+
 def read_mesh(path, name=None):
-    """Read an STL, PLY or VTK triangle mesh (polygons are fan-triangulated).
+    """Read an STL, PLY, VTK (ASCII or binary), VTP or OBJ triangle mesh (polygons are
+    triangulated; region labels from a ``region`` cell array where the format has one).
 
     Parameters
     ----------
@@ -341,7 +380,8 @@ def read_mesh(path, name=None):
     if not data.strip():
         raise InputError(path, "the mesh file is empty")
     try:
-        reader = {"stl": _read_stl, "ply": _read_ply, "vtk": _read_vtk}[fmt]
+        reader = {"stl": _read_stl, "ply": _read_ply, "vtk": _read_vtk, "vtp": _read_with_vtk,
+                  "obj": _read_with_vtk}[fmt]
         v, f, reg = reader(path, data)
     except InputError:
         raise
@@ -562,7 +602,7 @@ def load_patient_mesh(path, kind):
 
     Parameters
     ----------
-    path : str or Path, .stl / .ply / .vtk
+    path : str or Path, .stl / .ply / .vtk / .vtp / .obj
     kind : 'femur' or 'acetabulum'
 
     Returns

@@ -29,7 +29,7 @@ def _canonical(mesh):
     return tri[order].reshape(-1, 9), mesh.face_region[order]
 
 
-@pytest.mark.parametrize("fmt", ["stl", "ply", "vtk"])
+@pytest.mark.parametrize("fmt", ["stl", "ply", "vtk", "vtp"])
 def test_write_read_round_trip(tmp_path, hip, fmt):
     paths = write_meshes(hip, tmp_path, fmt)
     assert [p.name for p in paths] == [f"femur.{fmt}", f"acetabulum.{fmt}"]
@@ -77,7 +77,7 @@ def test_sphere_fit_recovers_centre_and_radius():
 
 
 @pytest.mark.parametrize("kind", ["femur", "acetabulum"])
-@pytest.mark.parametrize("scale,fmt", [(1.0, "stl"), (0.001, "ply"), (0.001, "vtk")])
+@pytest.mark.parametrize("scale,fmt", [(1.0, "stl"), (0.001, "ply"), (0.001, "vtk"), (0.001, "vtp"), (1.0, "obj")])
 def test_patient_mesh_units_and_centre(tmp_path, hip, kind, scale, fmt):
     mesh = getattr(hip, kind)
     shift = np.array([12.0, -140.0, 55.0])                 # file not centred on the joint
@@ -113,7 +113,11 @@ def test_broken_files(tmp_path, hip):
     (tmp_path / "garbage.vtk").write_text("hello\nworld\n")
     cases["garbage.vtk"] = "VTK"
     (tmp_path / "mesh.obj").write_text("v 0 0 0\n")
-    cases["mesh.obj"] = "format"
+    cases["mesh.obj"] = "no surface triangles"
+    (tmp_path / "garbage.vtp").write_text("<VTKFile garbage")
+    cases["garbage.vtp"] = "no surface triangles"
+    (tmp_path / "mesh.off").write_text("OFF\n")
+    cases["mesh.off"] = "format"
     good = write_mesh(hip.femur, tmp_path / "good.ply")
     data = good.read_bytes()
     (tmp_path / "truncated.ply").write_bytes(data[: len(data) // 2])
@@ -145,7 +149,7 @@ def test_implausible_sphere_and_inside_out(tmp_path, hip):
 
 def test_write_is_atomic(tmp_path, hip):
     with pytest.raises(InputError):
-        write_meshes(hip, tmp_path / "out", "obj")
+        write_meshes(hip, tmp_path / "out", "off")
     assert not (tmp_path / "out").exists()
     with pytest.raises(OSError):
         write_mesh(hip.femur, tmp_path / "nope" / "femur.stl")
@@ -153,3 +157,16 @@ def test_write_is_atomic(tmp_path, hip):
     (tmp_path / "x").mkdir()
     write_mesh(hip.femur, tmp_path / "x" / "f.stl")
     assert os.listdir(tmp_path / "x") == ["f.stl"]
+
+
+def test_obj_and_binary_vtk_from_other_tools_read_as_the_same_surface(tmp_path, hip):
+    """pyvista's default binary legacy VTK and a Wavefront OBJ (no region labels: OBJ has no
+    cell data) hold the same triangles as the mesh written."""
+    pv = pytest.importorskip("pyvista")
+    mesh = hip.femur
+    poly = pv.PolyData(mesh.vertices, np.column_stack([np.full(len(mesh.faces), 3), mesh.faces]).ravel())
+    poly.save(str(tmp_path / "binary.vtk"), binary=True)
+    for back in (read_mesh(tmp_path / "binary.vtk"), read_mesh(write_mesh(mesh, tmp_path / "femur.obj"))):
+        assert len(back.faces) == len(mesh.faces) and is_watertight(back)
+        assert back.volume() == pytest.approx(mesh.volume(), rel=1e-5)
+        assert np.allclose(_canonical(back)[0], _canonical(mesh)[0], atol=1e-4)
