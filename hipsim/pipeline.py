@@ -2,12 +2,14 @@
 static optimization -> hip contact force -> Dataset."""
 import functools
 import json
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import hip_models
 from .config import Config, load_config
+from .errors import InputWarning
 from .contact import hip_contact_force
 from .dynamics import inverse_dynamics
 from .flexibility import tight_flexor_model, with_anterior_tilt
@@ -76,12 +78,24 @@ def _hip_axes(config):
     return hip.P, hip.F
 
 
+#: travel speeds [m/s] outside which a user trial's measured speed is probably not over-ground
+#: travel (a treadmill, a wrong pelvis_tx column): per-km measures would be far off
+PLAUSIBLE_SPEED_M_S = {"walking": (0.4, 2.6), "running": (1.5, 7.5), "sprinting": (5.0, 12.5)}
+
+
 def build_trial(config, length_scale, model=None):
     """The cycle the config asks for: a user trial, the gait library or a prescribed motion."""
     activity = config.activity
     if activity.motion_file:
-        return file_trial(activity.motion_file, activity.grf_file, activity.frames, activity.filter_hz,
-                          activity.speed_m_s, activity.external_loads, activity.time_range)
+        trial = file_trial(activity.motion_file, activity.grf_file, activity.frames, activity.filter_hz,
+                           activity.speed_m_s, activity.external_loads, activity.time_range)
+        low, high = PLAUSIBLE_SPEED_M_S.get(activity.kind, (0.0, float("inf")))
+        if activity.speed_m_s is None and not low <= trial.speed <= high:
+            warnings.warn(InputWarning(
+                f"activity.motion_file: the pelvis travels at {trial.speed:.2f} m/s, not plausible for "
+                f"{activity.kind} over ground ({low:g}-{high:g} m/s); a treadmill trial needs "
+                "activity.speed_m_s (the belt speed) for per-km measures"), stacklevel=2)
+        return trial
     return TRIAL_BUILDERS[activity.kind](config, model, length_scale)
 
 

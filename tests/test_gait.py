@@ -305,3 +305,25 @@ def test_speed_outside_the_supported_range(kind, speed):
     assert exc.value.where == "activity.speed_m_s"
     lo, hi = supported_speeds(kind)
     assert f"{lo:.2f}" in exc.value.message
+
+
+def test_a_treadmill_trial_warns_and_takes_the_belt_speed():
+    """Hamner's treadmill trial: its pelvis hardly travels, so per-km measures from it would be
+    ~75x too large; hipsim warns, and activity.speed_m_s (the belt) sets the speed instead."""
+    import warnings
+    from hipsim import simulate
+    from hipsim.errors import InputWarning
+    base = "opensim/hamner2010_running/"
+    config = {"model": {"osim_file": str(reference_path(base + "subject02_RRA_Adjusted.osim"))},
+              "activity": {"kind": "running", "frames": 51,
+                           "motion_file": str(reference_path(base + "subject02_running_ik.mot")),
+                           "external_loads": str(reference_path(base + "External_Loads.xml")),
+                           "grf_file": str(reference_path(base + "subject02_running_grf.mot"))}}
+    with pytest.warns(InputWarning, match="treadmill trial needs activity.speed_m_s"):
+        drifting = simulate(config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        belt = simulate(config, activity={"speed_m_s": 3.84})
+    assert drifting.attrs["speed_m_s"] < 0.2 and belt.attrs["speed_m_s"] == 3.84
+    per_km = float(belt["cumulative_load_per_km"])
+    assert 300 < per_km < 3000 and float(drifting["cumulative_load_per_km"]) > 20 * per_km
