@@ -59,6 +59,12 @@ class Squat(_Section):
     duration_s: float = Field(3.0, gt=0.5, le=60)
 
 
+class Rotation(_Section):
+    """One turn of the laboratory's axes about one of them, right-handed [deg]."""
+    axis: Literal["x", "y", "z"]
+    deg: float = Field(ge=-360, le=360)
+
+
 class Activity(_Section):
     kind: ActivityKind = "running"
     speed_m_s: Optional[float] = Field(None, gt=0, le=12)  # null: the activity's reference speed
@@ -69,6 +75,10 @@ class Activity(_Section):
     grf_file: Optional[str] = None
     external_loads: Optional[str] = None   # OpenSim ExternalLoads XML naming the right foot's GRF columns
     time_range: Optional[List[float]] = Field(None, min_length=2, max_length=2)  # [t0, t1] s of the files
+    # a .c3d grf_file: the plates (1-based) the right foot lands on, and the rotations [axis, deg]
+    # that turned the laboratory into OpenSim's y-up ground for the markers (first applied first)
+    c3d_right_plates: Optional[List[int]] = Field(None, min_length=1, max_length=16)
+    c3d_rotation_deg: List[Rotation] = Field(default_factory=list, max_length=4)
     filter_hz: Optional[float] = Field(6.0, gt=0, le=100)  # low-pass of motion-file coordinates
     fadir: Fadir = Fadir()
     faber: Faber = Faber()
@@ -428,6 +438,9 @@ def load_config(path_or_dict=None, overrides=None):
         raise InputError(key, "needs activity.motion_file for the same trial")
     if a.motion_file is not None and a.grf_file is None and a.external_loads is None:
         raise InputError("activity.motion_file", "needs activity.grf_file or activity.external_loads")
+    if a.grf_file is not None and str(a.grf_file).lower().endswith(".c3d") and not a.c3d_right_plates:
+        raise InputError("activity.c3d_right_plates", "a .c3d grf_file needs the numbers of the plates the "
+                                                      "right foot lands on (1-based)")
     if a.time_range is not None:
         if a.motion_file is None:
             raise InputError("activity.time_range", "applies to a user trial (activity.motion_file)")

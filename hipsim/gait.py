@@ -418,7 +418,8 @@ def external_loads_columns(path, body="calcn_r"):
     raise InputError(where, f"no ExternalForce is applied to {body}")
 
 
-def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_loads=None, time_range=None):
+def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_loads=None, time_range=None,
+               c3d=None):
     """A cycle (or a window) from a user's OpenSim coordinates and GRF files.
 
     The right foot's GRF columns are those an OpenSim ExternalLoads XML (``external_loads``)
@@ -428,7 +429,9 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
     ``time_range`` (t0, t1) [s] as given (any window, e.g. one stance; ``gait_phase`` is then the
     percent of the window). Coordinates are low-pass filtered (zero-lag Butterworth,
     ``filter_hz``; None: as recorded) and splined; GRF and CoP are linearly interpolated to the
-    frames.
+    frames. A ``.c3d`` GRF file is read through :func:`hipsim.c3d.read_c3d_grf` with ``c3d`` =
+    (right-foot plates, rotations); its force gets the coordinates' low-pass (``filter_hz``, the
+    same filter for both) and counts only where the raw vertical force exceeds 20 N.
     """
     if external_loads is not None:
         names, datafile = external_loads_columns(external_loads)
@@ -440,7 +443,15 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
     missing = [c for c in REQUIRED_MOTION_COLUMNS if c not in m_cols]
     if missing:
         raise InputError(motion_file, f"missing coordinate columns {missing}")
-    g_cols, g_data, _ = read_opensim_table(grf_file)
+    if str(grf_file).lower().endswith(".c3d"):
+        from .c3d import read_c3d_grf
+        g_cols, g_data = read_c3d_grf(grf_file, *(c3d or ((), ())))
+        external_loads = None
+        loaded = g_data[:, 2] > FOOT_STRIKE_THRESHOLD_N
+        g_data[:, 1:4] = np.where(loaded[:, None], _lowpass(g_data[:, 1:4], 1.0 / np.median(np.diff(g_data[:, 0])),
+                                                            filter_hz), 0.0)
+    else:
+        g_cols, g_data, _ = read_opensim_table(grf_file)
     if external_loads is None:
         names = _right_foot_columns(g_cols, grf_file)
     else:

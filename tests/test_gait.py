@@ -327,3 +327,54 @@ def test_a_treadmill_trial_warns_and_takes_the_belt_speed():
     assert drifting.attrs["speed_m_s"] < 0.2 and belt.attrs["speed_m_s"] == 3.84
     per_km = float(belt["cumulative_load_per_km"])
     assert 300 < per_km < 3000 and float(drifting["cumulative_load_per_km"]) > 20 * per_km
+
+
+def test_c3d_force_plates_match_an_independent_conversion_of_the_same_trial():
+    """Dorn's sprint C3D through hipsim (ezc3d, plates 2 and 7, the markers' two turns) against
+    the same plates converted upstream with btk (sprint_grf.mot): the same force and centre of
+    pressure, the upstream file ~10 ms late because it was low-passed with a causal filter
+    (convertData.py's lfilter, 50 Hz 4th order)."""
+    pytest.importorskip("ezc3d")
+    from conftest import ROOT
+    from hipsim.c3d import read_c3d_grf
+    folder = ROOT / "tools" / "data" / "dorn2012"
+    cols, ours = read_c3d_grf(folder / "JA1Gait35.c3d", [2, 7], [("z", -90), ("x", -90)])
+    m_cols, theirs, _ = read_opensim_table(folder / "sprint_grf.mot")
+    assert cols[:4] == ["time", "ground_force_r_vx", "ground_force_r_vy", "ground_force_r_vz"]
+    i, j = np.argmax(ours[:, 2]), np.argmax(theirs[:, m_cols.index("ground_force_r_vy")])
+    assert ours[i, 2] == pytest.approx(theirs[j, m_cols.index("ground_force_r_vy")], rel=0.01)
+    assert 0.005 < theirs[j, 0] - ours[i, 0] < 0.015
+    point = [m_cols.index(f"ground_force_r_p{a}") for a in "xyz"]
+    assert np.allclose(ours[i, 4:7], theirs[j, point], atol=0.005)
+    stride = (ours[:, 0] > 0.35) & (ours[:, 0] < 0.82)
+    impulse = np.trapezoid(ours[stride, 2], ours[stride, 0])
+    assert impulse / (0.46 * 75.9 * 9.81) == pytest.approx(0.52, abs=0.02)
+
+
+def test_a_c3d_trial_runs_with_its_plates_and_rotations_or_exits_naming_the_key():
+    pytest.importorskip("ezc3d")
+    from conftest import ROOT
+    from hipsim import simulate
+    activity = {"kind": "sprinting", "motion_file": str(reference_path("running/dorn2012_sprint_9ms_ik.mot")),
+                "grf_file": str(ROOT / "tools" / "data" / "dorn2012" / "JA1Gait35.c3d"),
+                "c3d_right_plates": [2, 7], "filter_hz": 12,
+                "c3d_rotation_deg": [{"axis": "z", "deg": -90}, {"axis": "x", "deg": -90}],
+                "time_range": [0.36, 0.81]}
+    ds = simulate({"activity": activity, "subject": {"mass_kg": 75.9}})
+    assert 3.0 < float(ds["grf"].sel(lab_axis="superior").max()) < 3.4 and ds["stance"][0]
+    for change, key in (({"c3d_right_plates": [9]}, "activity.c3d_right_plates"),
+                        ({"c3d_rotation_deg": []}, "activity.c3d_rotation_deg"),
+                        ({"c3d_right_plates": None}, "activity.c3d_right_plates")):
+        with pytest.raises(InputError) as err:
+            simulate({"activity": {**activity, **change}})
+        assert err.value.where == key
+
+
+def test_a_damaged_c3d_is_an_input_error(tmp_path):
+    pytest.importorskip("ezc3d")
+    from hipsim.c3d import read_c3d_grf
+    bad = tmp_path / "trial.c3d"
+    bad.write_bytes(b"\x02\x50" + bytes(range(256)) * 3)
+    with pytest.raises(InputError, match="cannot read the C3D") as err:
+        read_c3d_grf(bad, [1])
+    assert err.value.where == str(bad)
