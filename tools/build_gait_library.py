@@ -85,8 +85,11 @@ OUT_OF_PLANE_CUTOFF_HZ = 6.0
 JOG_OUT_OF_PLANE = ("hip_adduction_r", "hip_rotation_r", "subtalar_angle_r")
 DORN_SPRINT = Path("running/dorn2012_sprint_9ms_ik.mot")
 #: the same trial's force plates (not in the shared reference: copies, with their origin, in tools/data)
-DORN_SPRINT_GRF = REPO / "tools" / "data" / "dorn2012" / "sprint_grf.mot"
-DORN_SPRINT_LOADS = REPO / "tools" / "data" / "dorn2012" / "sprint_grf.xml"
+DORN_SPRINT_C3D = REPO / "tools" / "data" / "dorn2012" / "JA1Gait35.c3d"
+#: which plates each foot lands on, and the turns that made the laboratory OpenSim's y-up ground
+#: for the markers (both as the upstream conversion, convertData.py, did)
+DORN_RIGHT_PLATES, DORN_LEFT_PLATES = (2, 7), (4, 8)
+DORN_LAB_ROTATIONS = (("z", -90.0), ("x", -90.0))
 DORN_MASS_KG = 75.9  # inferred from the upstream scaled model, see SOURCES.md
 DORN_STRIKE_SEARCH_S = 0.02  # foot strikes are searched within this time of each trial end
 SPIKE_ROBUST_Z = 15.0  # single-frame IK outlier threshold (robust z-score of the second difference)
@@ -1077,39 +1080,57 @@ def dorn_pelvis_angles(jog: dict) -> dict[str, np.ndarray]:
     return angles
 
 
+def periodic_kinematics(trial: dict, names: tuple[str, ...], t: np.ndarray) -> dict[str, np.ndarray]:
+    """Columns of an analysed Dorn stride at times ``t`` [s], which may start before the stride:
+    there the stride is continued from its end, less its end-to-end change (the progression of
+    pelvis_tx, the small mismatch of the angles), so the values run on smoothly."""
+    stride = trial["stride_kinematics"]
+    tk = stride.time.to_numpy()
+    values = stride[list(names)].to_numpy()
+    spline = CubicSpline(tk, values, axis=0)
+    early = t < tk[0]
+    out = spline(np.where(early, t + trial["stride_time_s"], t))
+    out[early] -= values[-1] - values[0]
+    return {name: out[:, i] for i, name in enumerate(names)}
+
+
 def build_sprint(sprint: dict) -> tuple[dict, dict, dict]:
     """Dorn 9 m/s sprint: the runner's measured kinematics and measured GRF, one right stride.
 
-    The force-plate record of the same trial (``DORN_SPRINT_GRF``, columns named by its
-    ExternalLoads XML) gets the zero-lag low-pass of the kinematics (``DORN_CUTOFF_HZ``, the
-    same filter for both, as for Hamner's trial); the filtered force counts only while the raw
-    vertical force exceeds the contact threshold (the filter spreads the impact into the frames
-    before contact, where there is no CoP).  The CoP stays in the laboratory's ground frame,
+    The force plates of the same trial (``DORN_SPRINT_C3D``, the C3D file the kinematics were
+    made from, read by :func:`hipsim.c3d.read_c3d_grf`: plates ``DORN_RIGHT_PLATES``, the
+    laboratory turned into OpenSim's axes by the markers' rotations ``DORN_LAB_ROTATIONS``) get the
+    zero-lag low-pass of the kinematics (``DORN_CUTOFF_HZ``, the same filter for both, as for
+    Hamner's trial); the filtered force counts only while the raw vertical force exceeds the
+    contact threshold (the filter spreads the impact into the frames before contact, where there
+    is no CoP). The cycle starts at the plates' foot strike, 7 ms before the kinematics' first
+    frame: the kinematics are extended there from the end of their (periodic) stride.  The CoP stays in the laboratory's ground frame,
     moved like the pelvis (pelvis_tx from 0 at the stride's start, pelvis_tz about its mean), so
     the hip-to-CoP lever is the runner's on any model (expressed in the runner's foot and carried
     by a smaller model's foot it would lose ~1 N m/kg of the stance hip moments; see SOURCES.md);
     in swing it holds its last stance value.  GRF in BW of ``DORN_MASS_KG``.
     """
-    from hipsim.gait import _lowpass as lowpass, external_loads_columns
+    from hipsim.c3d import read_c3d_grf
+    from hipsim.gait import _lowpass as lowpass
 
-    stride, kinematics = sprint["stride_time_s"], sprint["stride_kinematics"]
-    table = resample_cycle(sprint, tuple(c for c in COORDINATES if c != "mtp_angle_r"))
+    columns, grf = read_c3d_grf(DORN_SPRINT_C3D, DORN_RIGHT_PLATES, DORN_LAB_ROTATIONS)
+    t_g = grf[:, 0]
+    fs_g = 1.0 / np.median(np.diff(t_g))
+    raw_fy = grf[:, 2]
+    force = lowpass(grf[:, 1:4], fs_g, DORN_CUTOFF_HZ)
+    free = lowpass(grf[:, 8], fs_g, DORN_CUTOFF_HZ)
+    point = grf[:, 4:7]
+    strikes = crossings(t_g, raw_fy, CONTACT_THRESHOLD_N, rising=True)
+    strike = float(strikes[strikes <= sprint["t0"] + 1e-9][-1])   # the plates' strike starting the stride
+    stride = sprint["stride_time_s"]
+    t = strike + PHASE / 100.0 * stride
+    table = periodic_kinematics(sprint, tuple(c for c in COORDINATES if c != "mtp_angle_r"), t)
     table["mtp_angle_r"] = np.zeros(N_POINTS)  # locked at 0 in the upstream IK
     tx0, tz_mean = table["pelvis_tx"][0], float(np.mean(table["pelvis_tz"]))
     table["pelvis_tx"] = table["pelvis_tx"] - tx0
     mismatch = make_periodic(table, PERIODIC_COORDINATES)
     table["pelvis_tz"] = table["pelvis_tz"] - tz_mean
 
-    grf, _ = read_opensim_table(DORN_SPRINT_GRF)
-    names, _ = external_loads_columns(DORN_SPRINT_LOADS, "calcn_r")
-    t_g = grf.time.to_numpy()
-    fs_g = 1.0 / np.median(np.diff(t_g))
-    raw_fy = grf[names["force"][1]].to_numpy()
-    force = lowpass(grf[names["force"]].to_numpy(), fs_g, DORN_CUTOFF_HZ)
-    free = lowpass(grf[names["torque"][1]].to_numpy(), fs_g, DORN_CUTOFF_HZ)
-    point = grf[names["point"]].to_numpy()
-    strikes = crossings(t_g, raw_fy, CONTACT_THRESHOLD_N, rising=True)
-    t = sprint["t0"] + PHASE / 100.0 * stride
     loaded = np.interp(t, t_g, raw_fy) >= CONTACT_THRESHOLD_N
     loaded_g = raw_fy > CONTACT_THRESHOLD_N
     for i, (f_name, p_name) in enumerate(zip(GRF, COP)):
@@ -1127,11 +1148,13 @@ def build_sprint(sprint: dict) -> tuple[dict, dict, dict]:
     table["cop_y"][-1], table["cop_z"][-1] = table["cop_y"][0], table["cop_z"][0]
     table["gait_phase"] = PHASE
 
-    in_stride = (t_g >= sprint["t0"]) & (t_g < sprint["t1"])
-    both_feet_fy = (grf[names["force"][1]].to_numpy() + grf[names["force"][1].replace("_r_", "_l_")].to_numpy())
+    in_stride = (t_g >= strike) & (t_g < strike + stride)
+    _, left = read_c3d_grf(DORN_SPRINT_C3D, DORN_LEFT_PLATES, DORN_LAB_ROTATIONS)
+    both_feet_fy = raw_fy + left[:, 2]
     stance_end = float(PHASE[1:][np.flatnonzero(~on[1:])[0]])
     report = {**{k: v for k, v in sprint.items() if k != "stride_kinematics"},
               "grf_right_strikes_s": tuple(float(s) for s in strikes if sprint["t0"] - 0.01 <= s <= sprint["t1"] + 0.01),
+              "cycle_start_s": strike,
               "mean_total_fy_over_stride_bw": float(np.mean(both_feet_fy[in_stride]) / (DORN_MASS_KG * G)),
               "stance_end_pct": stance_end, "peak_grf_y_bw": float(table["grf_y"].max()),
               "end_mismatch": mismatch}
@@ -1147,16 +1170,16 @@ def build_sprint(sprint: dict) -> tuple[dict, dict, dict]:
         "cop_frame": "ground",
         "source": "Dorn et al. 2012 runner JA1, 9 m/s sprint: OpenSim IK kinematics and measured GRF/CoP of the same trial",
         "origin": ("aaronsfox/flash-running Dorn2012Data/sprint_ik.mot (reference copy dorn2012_sprint_9ms_ik.mot) "
-                   "and sprint_grf.mot / sprint_grf.xml (copies in tools/data/dorn2012)"),
+                   "and the trial's C3D JA1Gait35.c3d (copy in tools/data/dorn2012)"),
         "licence": f"Dorn data {LICENCE_DORN}",
         "cite": CITE_DORN,
-        "foot_strikes_s": f"{sprint['t0']:.3f} {sprint['t1']:.3f}",
-        "gait_events": ("foot strikes at the trial ends (periodicity search, see SOURCES.md; the force plate's "
-                        "right strikes fall within 1 ms of them); toe-off when the raw vertical GRF falls below 20 N"),
+        "foot_strikes_s": f"{strike:.4f} {strike + stride:.4f}",
+        "gait_events": ("foot strike: the plates' raw vertical force rising through 20 N (7 ms before the "
+                        "kinematics' stride, found by periodicity, see SOURCES.md); toe-off when it falls below 20 N"),
         "filter": (f"coordinates and GRF alike: zero-lag 4th-order Butterworth at {DORN_CUTOFF_HZ:g} Hz "
-                   "(kinematics 250 Hz, periodic; GRF 1 kHz)"),
-        "grf_columns": (f"right foot = {names['force'][0][:-1]}*, {names['point'][0][:-1]}*, "
-                        f"{names['torque'][0][:-1]}* (sprint_grf.xml applies them to calcn_r)"),
+                   "(kinematics 250 Hz, periodic; plates 1.5 kHz, raw)"),
+        "grf_columns": (f"right foot = plates {DORN_RIGHT_PLATES} summed (left {DORN_LEFT_PLATES}), ezc3d's "
+                        f"force-platform extraction, laboratory turned by {DORN_LAB_ROTATIONS} as the markers were"),
         "cop_transform": "measured CoP in the laboratory frame, moved with the pelvis (pelvis_tx from 0, pelvis_tz about its mean)",
         "toe_off_pct": f"{stance_end:.0f}",
         "units": UNITS,
