@@ -47,21 +47,67 @@ def simulate(config=None, **overrides):
     return _simulate(load_config(config, overrides=overrides) if overrides else config)
 
 
-def range_of_motion(config):
-    """Impingement-free range of motion of ``config``'s hip (a :class:`~hipsim.config.Config`,
-    dict or YAML path; its ``morphology`` and ``rom`` sections), bone on bone in anatomical
-    angles: an ``xarray.Dataset`` over ``flexion`` [deg] with the maximum internal and external
-    rotation [deg], the limit's clock position [h] and a status per limit, and the maximum
-    flexion and abduction (what ``hipsim rom`` writes; see :func:`hipsim.rom.range_of_motion`)."""
-    from .config import Config
+def range_of_motion(config=None, **overrides):
+    """Impingement-free range of motion of a hip, bone on bone, in anatomical angles.
+
+    Parameters
+    ----------
+    config : str, Path, dict, Config or None
+        Its ``morphology`` (the hip's shape or a patient's meshes) and ``rom`` (the flexion
+        grid, the adducted position, the tolerance) sections count.
+    **overrides
+        Sections merged on top, as for :func:`simulate`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``flexion`` [deg]: ``max_internal_rotation`` and ``max_external_rotation`` [deg],
+        ``max_internal_rotation_adducted`` (the FADIR position), ``limit_clock`` [clock_hour]
+        where the contact ends internal rotation, each with a ``*_status`` (0 contact, 1 none
+        within the search, 2 overlapping at the start; values NaN unless 0); scalars
+        ``max_flexion`` and ``max_abduction`` [deg]. What ``hipsim rom`` writes
+        (:func:`hipsim.rom.range_of_motion`).
+
+    Examples
+    --------
+    >>> rom = hipsim.range_of_motion({"morphology": {"alpha_angle_deg": 78.0}})
+    >>> float(rom.max_internal_rotation.sel(flexion=90.0))      # deg; less than a normal hip's
+    """
     from .rom import range_of_motion as _rom
-    return _rom(config if isinstance(config, Config) else load_config(config))
+    return _rom(load_config(config, overrides=overrides or None))
 
 
 def sweep(config, client=None, workers=None, output=None, resume=False, progress=None):
-    """Run every point of ``config.sweep`` in local worker processes or on a Dask ``client``;
-    returns one ``xarray.Dataset`` with a dimension per swept key, written to ``output``
-    (``.zarr`` / ``.nc``) as chunks finish when given (see :func:`hipsim.sweeps.sweep`)."""
+    """Run every point of a config's ``sweep`` section.
+
+    Parameters
+    ----------
+    config : str, Path, dict or Config
+        ``sweep.design`` (grid, lhs or sobol), ``sweep.axes`` (dotted config keys -> values or
+        ``{start, stop, num}``), ``sweep.samples`` and ``sweep.seed``; the rest is every point's
+        base config.
+    client : dask.distributed.Client, optional
+        Run on this cluster; default: ``workers`` local processes.
+    workers : int, optional
+        Local worker processes (default: the machine's cores).
+    output : str or Path, optional
+        ``.zarr`` or ``.nc``, written chunk by chunk as points finish (``.partial`` until done).
+    resume : bool
+        Continue an interrupted ``output`` with the same config.
+    progress : callable, optional
+        Called with (points done, points in all).
+
+    Returns
+    -------
+    xarray.Dataset
+        A run's variables with one more dimension per swept key (grid) or a ``sample`` dimension
+        (lhs, sobol), the point's ``time`` and ``stride_time``; attrs ``sweep_keys``, the config.
+
+    Examples
+    --------
+    >>> ds = hipsim.sweep({"sweep": {"axes": {"strength.gluteus_medius": [0.6, 0.8, 1.0]}}}, workers=2)
+    >>> ds.hip_contact_force_resultant.max("frame")              # BW per glut med strength
+    """
     from .sweeps import sweep as _sweep
     return _sweep(config, client=client, workers=workers, output=output, resume=resume, progress=progress)
 
@@ -84,13 +130,37 @@ def valid(result):
 
 
 def open_sweep(path):
-    """A finished sweep result (``.zarr`` or ``.nc``), opened lazily."""
+    """A finished sweep result (``.zarr`` or ``.nc``), opened lazily (an ``xarray.Dataset`` as
+    :func:`sweep` returns it); InputError for a missing, unfinished or unreadable result."""
     from .sweep_store import open_sweep as _open
     return _open(path)
 
 
 def sobol_indices(ds, variable="hip_contact_force_resultant", stat="max", select=None):
-    """First- and total-order Sobol indices of a ``sobol`` sweep (see :mod:`hipsim.sensitivity`)."""
+    """First- and total-order Sobol indices of one output of a ``sobol`` sweep.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A sweep made with ``sweep.design: sobol``.
+    variable : str
+        A result variable; reduced over the cycle by ``stat`` when it has a ``frame`` dimension.
+    stat : {"max", "min", "mean"}
+    select : dict, optional
+        Labels of its other dimensions, e.g. ``{"axis": "superior"}``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``key`` (the swept keys): ``first_order``, ``total_order`` and their 95 % bootstrap
+        half-widths ``first_order_conf``, ``total_order_conf`` (Saltelli 2010, Jansen 1999);
+        attrs name the output and the number of base samples.
+
+    Examples
+    --------
+    >>> idx = hipsim.sobol_indices(hipsim.open_sweep("sobol.zarr"), "trochanteric_compression")
+    >>> idx.total_order.to_series().sort_values()
+    """
     from .sensitivity import sobol_indices as _indices
     return _indices(ds, variable, stat, select)
 
