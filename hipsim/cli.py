@@ -346,6 +346,10 @@ COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, 
             "demo": cmd_demo, "validate": cmd_validate}
 
 
+#: commands that run numba kernels (a first run compiles them)
+COMPILING_COMMANDS = ("run", "rom", "sweep", "animate", "view", "demo", "export", "validate")
+
+
 def _print_warning(message, category, filename, lineno, file=None, line=None):
     """hipsim's own warnings as one ``warning:`` line on stderr; others as Python shows them."""
     if issubclass(category, InputWarning):
@@ -361,6 +365,11 @@ def main(argv=None):
     args = None
     try:
         args = build_parser().parse_args(argv)
+        if args.command in COMPILING_COMMANDS:
+            from ._numba import kernel_cache_dir, kernels_cached
+            if not kernels_cached():
+                print(f"hipsim: compiling its numerical kernels for this machine, once (1-2 minutes; cached in "
+                      f"{kernel_cache_dir() or 'the source folder'})", file=sys.stderr, flush=True)
         return COMMANDS[args.command](args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -142,3 +142,21 @@ def test_impossible_morphology_exits_2(tmp_path, capsys, override, key):
     assert main(["mesh", "-o", str(tmp_path / "m"), "--set", override]) == 2
     assert key in _error_line(capsys)
     assert not (tmp_path / "m").exists()
+
+
+def test_a_first_run_says_it_is_compiling(tmp_path, monkeypatch, capsys):
+    """Kernels live in the user's cache folder; with none compiled there a computing command
+    first says it is compiling (and where), later ones do not."""
+    import hipsim._numba as nb
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba"))
+    assert nb.kernel_cache_dir() == str(tmp_path / "numba") and not nb.kernels_cached()
+    assert main(["export", str(tmp_path / "none.nc"), "--format", "csv", "-o", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("hipsim: compiling") and str(tmp_path / "numba") in err[0]
+    assert err[1].startswith("error: ")
+    folder = tmp_path / "numba" / "_kernels_0"
+    folder.mkdir(parents=True)
+    (folder / "static_opt.solve_frames-300.py311.nbi").write_bytes(b"")
+    assert nb.kernels_cached()
+    assert main(["export", str(tmp_path / "none.nc"), "--format", "csv", "-o", str(tmp_path / "x.csv")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
