@@ -378,3 +378,15 @@ def test_a_damaged_c3d_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="cannot read the C3D") as err:
         read_c3d_grf(bad, [1])
     assert err.value.where == str(bad)
+
+
+@pytest.mark.parametrize("cutoff, fs", [(6.0, 100.0), (12.0, 1500.0), (12.0, 60.0)])
+def test_the_low_pass_is_scipys_butterworth_filtfilt(cutoff, fs):
+    """hipsim's own 2nd-order Butterworth forwards and backwards (numpy; scipy.signal cost a
+    fresh process ~1 s to import) gives scipy.signal's butter + filtfilt to rounding."""
+    from scipy.signal import butter, filtfilt
+    from hipsim.gait import _lowpass, butterworth2
+    b, a = butter(2, cutoff / (0.5 * fs))
+    assert np.allclose(butterworth2(cutoff, fs), (b, a), rtol=0, atol=1e-15)
+    x = np.random.default_rng(1).normal(size=(400, 3)).cumsum(axis=0)
+    assert np.allclose(_lowpass(x, fs, cutoff), filtfilt(b, a, x, axis=0, padlen=9), rtol=0, atol=1e-10)
