@@ -6,7 +6,9 @@ Paths in a config file are resolved relative to that file.
 """
 from __future__ import annotations
 
+import functools
 import math
+import os
 import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Literal, Optional, Union
@@ -459,7 +461,16 @@ def load_config(path_or_dict=None, overrides=None):
 
 def _model_file_mass(path):
     """Total mass of the bodies in an OpenSim model file [kg], or None when it cannot be read
-    (the model loader reports that properly later)."""
+    (the model loader reports that properly later); parsed once per file version."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return _parsed_model_mass(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_model_mass(path, mtime_ns, size):
     import xml.etree.ElementTree as ET
     try:
         return float(sum(float(b.findtext("mass", "0")) for b in ET.parse(path).getroot().iter("Body")))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -291,7 +292,9 @@ def _periodic_trial(trial, frames, body_weight_n, length_scale):
 
 # ----------------------------------------------------------------------------- trial files
 def read_opensim_table(path):
-    """Read an OpenSim ``.mot`` or ``.sto`` table.
+    """Read an OpenSim ``.mot`` or ``.sto`` table (parsed once per file version and process:
+    the cache is keyed by the resolved path, modification time and size; each call gets its own
+    copy of the data).
 
     Returns
     -------
@@ -305,6 +308,17 @@ def read_opensim_table(path):
         Unreadable file, no ``endheader``, ragged or non-numeric rows, fewer than 4 rows,
         non-finite values, or time not strictly increasing.
     """
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read file ({exc.strerror or exc.__class__.__name__})")
+    columns, data, in_degrees = _parsed_table(str(path), stat.st_mtime_ns, stat.st_size)
+    return list(columns), data.copy(), in_degrees
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_table(path, mtime_ns, size):
+    """:func:`read_opensim_table` of one file version (``mtime_ns`` and ``size`` key the cache)."""
     where = str(path)
     try:
         with open(path, "r", errors="strict") as fh:
@@ -343,7 +357,8 @@ def read_opensim_table(path):
         raise InputError(where, "first column must be 'time'")
     if np.any(np.diff(data[:, 0]) <= 0):
         raise InputError(where, "time is not strictly increasing")
-    return columns, data, in_degrees
+    data.setflags(write=False)                 # the cached copy is never handed out
+    return tuple(columns), data, in_degrees
 
 
 _RIGHT_TOKENS = ("right", "_r_", "r_", "_r")

@@ -140,7 +140,13 @@ def pressure_model(morphology, cartilage):
 
 
 def measured_morphology(morphology):
-    """The shape's radiographic numbers (dict; :meth:`hipsim.anatomy.AnatomicalHip.measure`)."""
+    """The shape's radiographic numbers (dict; :meth:`hipsim.anatomy.AnatomicalHip.measure`),
+    measured once per process and shape (~50 ms on the atlas bones)."""
+    return dict(_measured(morphology))
+
+
+@functools.lru_cache(maxsize=8)
+def _measured(morphology):
     g = hip_geometry(morphology)
     return hip_of(morphology).measure(g.femur.vertices, g.acetabulum.vertices, g.neck_axis, g.acetabular_axis,
                                       g.rim_points, cam_clock=morphology.cam_clock, head_radius=g.head_radius_mm)

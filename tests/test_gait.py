@@ -390,3 +390,15 @@ def test_the_low_pass_is_scipys_butterworth_filtfilt(cutoff, fs):
     assert np.allclose(butterworth2(cutoff, fs), (b, a), rtol=0, atol=1e-15)
     x = np.random.default_rng(1).normal(size=(400, 3)).cumsum(axis=0)
     assert np.allclose(_lowpass(x, fs, cutoff), filtfilt(b, a, x, axis=0, padlen=9), rtol=0, atol=1e-10)
+
+
+def test_a_table_is_parsed_once_per_file_version_and_handed_out_as_copies(tmp_path):
+    columns = ["time", "hip_flexion_r"]
+    path = _write_table(tmp_path / "m.mot", columns, [[t, 10.0 * t] for t in range(6)])
+    _, first, _ = read_opensim_table(path)
+    first[:, 1] = -1.0                                      # the caller's copy, not the cache
+    _, again, _ = read_opensim_table(path)
+    assert again[2, 1] == 20.0
+    _write_table(path, columns, [[t, 30.0 * t] for t in range(7)])   # edited: another version
+    _, edited, _ = read_opensim_table(path)
+    assert edited.shape == (7, 2) and edited[2, 1] == 60.0
