@@ -9,13 +9,14 @@ from __future__ import annotations
 import functools
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from .errors import InputError
+from .errors import InputError, InputWarning
 
 GAIT_DIR = Path(__file__).parent / "data" / "gait"
 G = 9.80665
@@ -484,7 +485,8 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
     The right foot's GRF columns are those an OpenSim ExternalLoads XML (``external_loads``)
     applies to calcn_r; without one they are recognised by name (``ground_force_r_v*``,
     ``right_foot_force_v*``, ...). ``grf_file`` None takes the XML's data file. The trial runs
-    between the first two right foot strikes (vertical GRF rising through 20 N), or over
+    between the first two right foot strikes (vertical GRF rising through 20 N) inside the
+    motion's time span (none there, as for RRA kinematics: over that span, with a warning), or over
     ``time_range`` (t0, t1) [s] as given (any window, e.g. one stance; ``gait_phase`` is then the
     percent of the window). Coordinates are low-pass filtered (zero-lag Butterworth,
     ``filter_hz``; None: as recorded) and splined; GRF and CoP are linearly interpolated to the
@@ -545,16 +547,26 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
             raise InputError(grf_file, "no complete right gait cycle (two right foot strikes with vertical "
                                        f"force rising through {FOOT_STRIKE_THRESHOLD_N:g} N); "
                                        "set activity.time_range for a window")
-        t0, t1 = strikes[0], strikes[1]
+        inside = strikes[(strikes >= t_m[0] - 2e-3) & (strikes <= t_m[-1] + 2e-3)]
+        window = len(inside) < 2
+        if not window:
+            t0, t1 = inside[0], inside[1]
+        else:
+            # e.g. RRA kinematics, which cover less than a stride: run them over their own span
+            t0, t1 = max(t_m[0], t_g[0]), min(t_m[-1], t_g[-1])
+            warnings.warn(InputWarning(
+                f"{Path(motion_file).name}: no complete right gait cycle inside its {t_m[0]:.3f}-{t_m[-1]:.3f} s; "
+                f"ran {t0:.3f}-{t1:.3f} s (gait_phase is % of that window; activity.time_range picks another)"),
+                stacklevel=3)
         where = motion_file
     else:
         t0, t1 = (float(t) for t in time_range)
-        where = "activity.time_range"
+        where, window = "activity.time_range", True
         if t_g[0] > t0 or t_g[-1] < t1:
             raise InputError(where, f"{t0:g}-{t1:g} s is outside {Path(grf_file).name} "
                                     f"({t_g[0]:.3f}-{t_g[-1]:.3f} s)")
-    outside = (t0 - 2e-3 < t_m[0] or t1 + 2e-3 > t_m[-1]) if time_range is None else \
-        (t0 < t_m[0] - 1e-9 or t1 > t_m[-1] + 1e-9)
+    outside = (t0 < t_m[0] - 1e-9 or t1 > t_m[-1] + 1e-9) if window else \
+        (t0 - 2e-3 < t_m[0] or t1 + 2e-3 > t_m[-1])
     if outside:
         raise InputError(where, f"{Path(motion_file).name} covers {t_m[0]:.3f}-{t_m[-1]:.3f} s but the "
                                 f"trial spans {t0:.3f}-{t1:.3f} s")
@@ -571,4 +583,4 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
     return Trial(time=t - t0, gait_phase=np.linspace(0, 100, frames), coordinates=coordinates,
                  coordinate_names=COORDINATE_COLUMNS, grf=grf, cop=cop, cop_frame="ground",
                  free_moment=free, speed=abs(measured_speed) if speed is None else speed,
-                 source=f"{motion_file} + {grf_file}" + (f" [{t0:g}, {t1:g}] s" if time_range else ""))
+                 source=f"{motion_file} + {grf_file}" + (f" [{t0:g}, {t1:g}] s" if window else ""))

@@ -59,13 +59,34 @@ def test_broken_motion_files_are_input_errors(tmp_path, mutate, message):
     assert message in exc.value.message
 
 
-def test_motion_must_cover_the_gait_cycle(tmp_path):
+def test_a_motion_shorter_than_a_cycle_runs_its_own_span_and_says_so(tmp_path):
+    """Kinematics without a whole right cycle inside (RRA's, say) run over their own time span,
+    with a warning; a window outside them is still an error."""
+    from hipsim.errors import InputWarning
     motion, grf = _synthetic_trial(tmp_path)
     (tmp_path / "short").mkdir()
     short, _ = _synthetic_trial(tmp_path / "short", n=100, duration=1.0)
+    with pytest.warns(InputWarning, match="no complete right gait cycle inside its 0.000-1.000 s"):
+        trial = file_trial(short, grf, 51, 6.0)
+    assert trial.time[-1] == pytest.approx(1.0) and trial.gait_phase[-1] == 100.0
     with pytest.raises(InputError) as exc:
-        file_trial(short, grf, 51, 6.0)
+        file_trial(short, grf, 51, 6.0, time_range=(0.5, 1.5))
     assert "covers" in exc.value.message
+
+
+def test_hamner_rra_kinematics_run_unedited_over_their_own_span():
+    """OpenSim's Hamner RRA kinematics (0.7-1.599 s, less than a stride) with the trial's
+    External_Loads.xml (its data file) and RRA-adjusted model, nothing given but the belt speed."""
+    from hipsim import simulate
+    from hipsim.errors import InputWarning
+    base = "opensim/hamner2010_running/"
+    with pytest.warns(InputWarning, match="ran 0.700-1.599 s"):
+        ds = simulate({"model": {"osim_file": str(reference_path(base + "subject02_RRA_Adjusted.osim"))},
+                       "activity": {"kind": "running", "speed_m_s": 3.84, "filter_hz": None, "frames": 91,
+                                    "motion_file": str(reference_path(base + "rra_run_1_Kinematics_q.sto")),
+                                    "external_loads": str(reference_path(base + "External_Loads.xml"))}})
+    assert ds.attrs["body_mass_kg"] == pytest.approx(65.9, abs=0.05)
+    assert float(ds["time"][-1]) == pytest.approx(0.899) and ds["stance"].any() and not ds["stance"].all()
 
 
 def test_grf_without_two_right_strikes_is_rejected(tmp_path):
