@@ -160,3 +160,42 @@ def test_a_first_run_says_it_is_compiling(tmp_path, monkeypatch, capsys):
     assert nb.kernels_cached()
     assert main(["export", str(tmp_path / "none.nc"), "--format", "csv", "-o", str(tmp_path / "x.csv")]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+@pytest.mark.parametrize("case", ["garbage_xml", "xml_without_right_foot", "xml_missing_datafile",
+                                  "garbage_c3d", "c3d_without_plates"])
+def test_bad_trial_files_exit_2_naming_the_file_or_key(tmp_path, monkeypatch, capsys, case):
+    """Broken ExternalLoads XML and C3D files: one error line naming the file (or the key that is
+    missing), exit 2, no result file."""
+    monkeypatch.chdir(tmp_path)
+    motion = reference_path("opensim/gait2392_pipeline/subject01_walk1_ik.mot")
+    xml = tmp_path / "loads.xml"
+    c3d = tmp_path / "trial.c3d"
+    args = ["--set", "activity.kind=walking", "--set", f"activity.motion_file={motion}"]
+    if case == "garbage_xml":
+        xml.write_text("<ExternalLoads><unclosed>")
+        args += ["--set", f"activity.external_loads={xml}"]
+        named = str(xml)
+    elif case == "xml_without_right_foot":
+        xml.write_text("<OpenSimDocument><ExternalLoads><objects><ExternalForce name='l'><applied_to_body>"
+                       "calcn_l</applied_to_body></ExternalForce></objects></ExternalLoads></OpenSimDocument>")
+        args += ["--set", f"activity.external_loads={xml}"]
+        named = str(xml)
+    elif case == "xml_missing_datafile":
+        xml.write_text("<OpenSimDocument><ExternalLoads><objects><ExternalForce name='r'><applied_to_body>calcn_r"
+                       "</applied_to_body><force_identifier>ground_force_r_v</force_identifier><point_identifier>"
+                       "ground_force_r_p</point_identifier></ExternalForce></objects><datafile>gone.mot</datafile>"
+                       "</ExternalLoads></OpenSimDocument>")
+        args += ["--set", f"activity.external_loads={xml}"]
+        named = str(xml)
+    elif case == "garbage_c3d":
+        c3d.write_bytes(b"\x02\x50" + bytes(range(256)) * 4)
+        args += ["--set", f"activity.grf_file={c3d}", "--set", "activity.c3d_right_plates=[1]"]
+        named = str(c3d)
+    else:
+        c3d.write_bytes(b"\x02\x50")
+        args += ["--set", f"activity.grf_file={c3d}"]
+        named = "activity.c3d_right_plates"
+    assert main(["run", *args, "-o", "out.nc"]) == 2
+    assert named in _error_line(capsys)
+    assert not (tmp_path / "out.nc").exists()
