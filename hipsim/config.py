@@ -82,6 +82,7 @@ class Activity(_Section):
     c3d_right_plates: Optional[List[int]] = Field(None, min_length=1, max_length=16)
     c3d_rotation_deg: List[Rotation] = Field(default_factory=list, max_length=4)
     filter_hz: Optional[float] = Field(6.0, gt=0, le=100)  # low-pass of motion-file coordinates
+    leg: Literal["right", "left"] = "right"   # a file trial's leg (left: mirrored onto the right-leg model)
     fadir: Fadir = Fadir()
     faber: Faber = Faber()
     squat: Squat = Squat()
@@ -440,6 +441,11 @@ def load_config(path_or_dict=None, overrides=None):
         raise InputError(key, "needs activity.motion_file for the same trial")
     if a.motion_file is not None and a.grf_file is None and a.external_loads is None:
         raise InputError("activity.motion_file", "needs activity.grf_file or activity.external_loads")
+    if a.leg == "left" and a.motion_file is None:
+        raise InputError("activity.leg", "the left leg runs from a trial's files (activity.motion_file); "
+                                         "the built-in cycles are right strides")
+    if a.leg == "left" and a.grf_file is not None and str(a.grf_file).lower().endswith(".c3d"):
+        raise InputError("activity.leg", "a .c3d trial runs the right leg (activity.c3d_right_plates)")
     if a.grf_file is not None and str(a.grf_file).lower().endswith(".c3d") and not a.c3d_right_plates:
         raise InputError("activity.c3d_right_plates", "a .c3d grf_file needs the numbers of the plates the "
                                                       "right foot lands on (1-based)")

@@ -45,6 +45,9 @@ COORDINATE_COLUMNS = ("pelvis_tilt", "pelvis_list", "pelvis_rotation", "pelvis_t
 TRANSLATIONAL = frozenset(("pelvis_tx", "pelvis_ty", "pelvis_tz"))
 ROTATIONAL = frozenset(COORDINATE_COLUMNS) - TRANSLATIONAL
 REQUIRED_MOTION_COLUMNS = COORDINATE_COLUMNS[:11]
+#: coordinates whose sign flips in the mirror image through the sagittal plane (a left leg run
+#: on the right-leg model)
+MIRRORED_COORDINATES = frozenset(("pelvis_list", "pelvis_rotation", "pelvis_tz"))
 FOOT_STRIKE_THRESHOLD_N = 20.0
 
 
@@ -367,6 +370,13 @@ _RIGHT_TOKENS = ("right", "_r_", "r_", "_r")
 
 def _right_foot_columns(columns, where):
     """Names of the right foot's force (vx, vy, vz), point (px, py, pz) and torque (x, y, z)."""
+    return _foot_columns(columns, where, "right")
+
+
+def _foot_columns(columns, where, side):
+    """Names of one foot's (``side``: right or left) force, point and torque columns."""
+    letter = side[0]
+
     def find(kind, suffixes):
         hits = []
         for name in columns:
@@ -374,7 +384,7 @@ def _right_foot_columns(columns, where):
             if kind not in low or not low.endswith(suffixes[0]):
                 continue
             stem = low[: -len(suffixes[0])]
-            if any(tok in f"_{stem}_" for tok in ("_right", "_r_")) or stem.startswith("r_"):
+            if any(tok in f"_{stem}_" for tok in (f"_{side}", f"_{letter}_")) or stem.startswith(f"{letter}_"):
                 hits.append(name[: -len(suffixes[0])])
         return hits
 
@@ -382,8 +392,8 @@ def _right_foot_columns(columns, where):
     point = find("force", ("px",))
     torque = find("torque", ("x",))
     if len(force) != 1 or len(point) != 1:
-        raise InputError(where, "cannot identify the right foot's GRF columns; expected names like "
-                                "ground_force_r_vx/px or right_foot_force_vx/px")
+        raise InputError(where, f"cannot identify the {side} foot's GRF columns; expected names like "
+                                f"ground_force_{letter}_vx/px or {side}_foot_force_vx/px")
     names = {"force": [force[0] + s for s in ("vx", "vy", "vz")],
              "point": [point[0] + s for s in ("px", "py", "pz")],
              "torque": [torque[0] + s for s in ("x", "y", "z")] if len(torque) == 1 else None}
@@ -479,7 +489,7 @@ def external_loads_columns(path, body="calcn_r"):
 
 
 def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_loads=None, time_range=None,
-               c3d=None):
+               c3d=None, leg="right"):
     """A cycle (or a window) from a user's OpenSim coordinates and GRF files.
 
     The right foot's GRF columns are those an OpenSim ExternalLoads XML (``external_loads``)
@@ -493,15 +503,22 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
     frames. A ``.c3d`` GRF file is read through :func:`hipsim.c3d.read_c3d_grf` with ``c3d`` =
     (right-foot plates, rotations); its force gets the coordinates' low-pass (``filter_hz``, the
     same filter for both) and counts only where the raw vertical force exceeds 20 N.
+
+    ``leg="left"`` runs the left leg mirrored onto hipsim's right-leg model: the ``*_l``
+    coordinates, the left foot's GRF (calcn_l in the XML, or ``*_l_``/``left_`` names), and the
+    mirror image through the sagittal plane (pelvis list, rotation and z, the force's and CoP's z
+    and the torque's x and y change sign), so that every result reads as for a right hip.
     """
+    left = leg == "left"
     if external_loads is not None:
-        names, datafile = external_loads_columns(external_loads)
+        names, datafile = external_loads_columns(external_loads, "calcn_l" if left else "calcn_r")
         if grf_file is None:
             if datafile is None or not datafile.is_file():
                 raise InputError(str(external_loads), f"its data file {datafile} does not exist; set activity.grf_file")
             grf_file = datafile
     m_cols, m_data, in_deg = read_opensim_table(motion_file)
-    missing = [c for c in REQUIRED_MOTION_COLUMNS if c not in m_cols]
+    source = {c: (c[:-2] + "_l" if left and c.endswith("_r") else c) for c in COORDINATE_COLUMNS}
+    missing = [source[c] for c in REQUIRED_MOTION_COLUMNS if source[c] not in m_cols]
     if missing:
         raise InputError(motion_file, f"missing coordinate columns {missing}")
     if str(grf_file).lower().endswith(".c3d"):
@@ -514,7 +531,7 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
     else:
         g_cols, g_data, _ = read_opensim_table(grf_file)
     if external_loads is None:
-        names = _right_foot_columns(g_cols, grf_file)
+        names = _foot_columns(g_cols, grf_file, leg)
     else:
         absent = [c for group in names.values() if group for c in group if c not in g_cols]
         if absent:
@@ -526,11 +543,11 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
     t_m = m_data[:, 0]
     q = np.zeros((len(t_m), len(COORDINATE_COLUMNS)))
     for j, name in enumerate(COORDINATE_COLUMNS):
-        if name in m_cols:
-            v = m_data[:, m_cols.index(name)]
+        if source[name] in m_cols:
+            v = m_data[:, m_cols.index(source[name])]
             if name in ROTATIONAL and in_deg is not False:  # OpenSim's default is degrees
                 v = np.deg2rad(v)
-            q[:, j] = v
+            q[:, j] = -v if left and name in MIRRORED_COORDINATES else v
     fs = 1.0 / np.median(np.diff(t_m))
     q = _lowpass(q, fs, filter_hz)
     spline = CubicSpline(t_m, q, axis=0)
@@ -540,6 +557,8 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
     force = g_data[:, [col[c] for c in names["force"]]]
     point = g_data[:, [col[c] for c in names["point"]]]
     torque = g_data[:, [col[c] for c in names["torque"]]] if names["torque"] else np.zeros_like(force)
+    if left:                     # the mirror image through the sagittal (x-y) plane
+        force, point, torque = force * (1, 1, -1), point * (1, 1, -1), torque * (-1, -1, 1)
     if time_range is None:
         loaded = force[:, 1] > FOOT_STRIKE_THRESHOLD_N
         strikes = t_g[1:][loaded[1:] & ~loaded[:-1]]
@@ -583,4 +602,5 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
     return Trial(time=t - t0, gait_phase=np.linspace(0, 100, frames), coordinates=coordinates,
                  coordinate_names=COORDINATE_COLUMNS, grf=grf, cop=cop, cop_frame="ground",
                  free_moment=free, speed=abs(measured_speed) if speed is None else speed,
-                 source=f"{motion_file} + {grf_file}" + (f" [{t0:g}, {t1:g}] s" if window else ""))
+                 source=f"{motion_file} + {grf_file}" + (f" [{t0:g}, {t1:g}] s" if window else "")
+                 + (" (left leg, mirrored onto the right)" if left else ""))

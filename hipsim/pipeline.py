@@ -89,7 +89,8 @@ def build_trial(config, length_scale, model=None):
     if activity.motion_file:
         trial = file_trial(activity.motion_file, activity.grf_file, activity.frames, activity.filter_hz,
                            activity.speed_m_s, activity.external_loads, activity.time_range,
-                           (activity.c3d_right_plates or (), [(r.axis, r.deg) for r in activity.c3d_rotation_deg]))
+                           (activity.c3d_right_plates or (), [(r.axis, r.deg) for r in activity.c3d_rotation_deg]),
+                           activity.leg)
         low, high = PLAUSIBLE_SPEED_M_S.get(activity.kind, (0.0, float("inf")))
         if activity.speed_m_s is None and not low <= trial.speed <= high:
             warnings.warn(InputWarning(

@@ -423,3 +423,27 @@ def test_a_table_is_parsed_once_per_file_version_and_handed_out_as_copies(tmp_pa
     _write_table(path, columns, [[t, 30.0 * t] for t in range(7)])   # edited: another version
     _, edited, _ = read_opensim_table(path)
     assert edited.shape == (7, 2) and edited[2, 1] == 60.0
+
+
+def test_the_left_leg_runs_mirrored_and_tracks_opensims_left_hip():
+    """Hamner's run, left leg: its *_l coordinates and the XML's calcn_l force, mirrored onto the
+    right-leg model, follow OpenSim's hip_l over the left cycle (and not its right hip)."""
+    from hipsim import simulate
+    base = "opensim/hamner2010_running/"
+    ref = np.loadtxt(reference_path("opensim/results/run_hamner_100Hz/hip_l_resultant_leftcycle.txt"))
+    activity = {"kind": "running", "frames": len(ref), "filter_hz": None, "speed_m_s": 3.84,
+                "motion_file": str(reference_path(base + "rra_run_1_Kinematics_q.sto")),
+                "external_loads": str(reference_path(base + "External_Loads.xml")),
+                "time_range": [float(ref[0, 0]), float(ref[-1, 0])]}
+    model = {"osim_file": str(reference_path(base + "subject02_RRA_Adjusted.osim"))}
+    left = simulate({"model": model, "activity": {**activity, "leg": "left"}})
+    right = simulate({"model": model, "activity": activity})
+    force = left["hip_contact_force_resultant"].values
+    assert np.corrcoef(force, ref[:, 2])[0, 1] > 0.95
+    assert np.corrcoef(right["hip_contact_force_resultant"].values, ref[:, 2])[0, 1] < 0.0
+    assert force.max() == pytest.approx(ref[:, 2].max(), rel=0.15)
+    stance = left["stance"].values
+    assert (left["hip_contact_force"].sel(axis="lateral").values[stance] < 0).mean() > 0.9   # medial, as a right hip
+    assert "left leg" in left.attrs["trial_source"]
+    with pytest.raises(InputError, match="activity.leg"):
+        simulate({"activity": {"kind": "running", "leg": "left"}})
