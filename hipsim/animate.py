@@ -33,6 +33,14 @@ FORMATS = (".mp4", ".gif")
 BONE = (0.89, 0.85, 0.79)
 ARROW_MM_PER_BW = 5.0
 RIM_CLEARANCE_RANGE_MM = (0.0, 8.0)
+CAM_HEIGHT_RANGE_MM = (0.0, 4.0)
+
+
+def _cam_colours():
+    """Bone colour at zero height, through magenta to deep purple at the top of the range: a hue
+    no other layer uses (pressure blue, clearance red-yellow-green, contact orange/red)."""
+    from matplotlib.colors import LinearSegmentedColormap
+    return LinearSegmentedColormap.from_list("cam", [BONE, (0.9, 0.35, 0.8), (0.5, 0.0, 0.55)])
 
 
 def _faces(f):
@@ -77,12 +85,15 @@ def _headless():
 class _Renderer:
     """The pyvista plotter and the actors that change per frame."""
 
-    def __init__(self, scene, camera, size, plotter=None):
+    def __init__(self, scene, camera, size, plotter=None, panel=None, pressure_max=None):
         _headless()
         import pyvista as pv
         self.scene = scene
         if plotter is None:
             pl = pv.Plotter(off_screen=True, window_size=list(size))
+        elif panel is not None:                 # one hip of a side-by-side comparison
+            pl = plotter
+            pl.subplot(0, panel)
         else:                                   # the viewer redraws a new hip in its own window
             pl = plotter
             pl.clear()
@@ -95,33 +106,44 @@ class _Renderer:
         from .morphology import FEMUR_REGIONS
         head = np.asarray(scene.femur.face_region) == FEMUR_REGIONS["head"]
         close = camera == "joint"
-        self.femur_parts = [pl.add_mesh(_polydata(scene.femur.vertices, scene.femur.faces[part]), color=BONE,
-                                        smooth_shading=True, opacity=opacity)
-                            for part, opacity in ((head, 0.2 if close else 1.0), (~head, 0.6 if close else 1.0))]
+        # the articular head see-through in the close-up (the cartilage map shows through it); the
+        # rest of the femur solid, its head-neck junction coloured by the cam's height
+        head_mesh = _polydata(scene.femur.vertices, scene.femur.faces[head])
+        neck_mesh = _polydata(scene.femur.vertices, scene.femur.faces[~head])
+        neck_mesh.point_data["cam height [mm]"] = scene.cam_height
+        self.femur_parts = [
+            pl.add_mesh(head_mesh, color=BONE, smooth_shading=True, opacity=0.2 if close else 1.0),
+            pl.add_mesh(neck_mesh, scalars="cam height [mm]", cmap=_cam_colours(), clim=CAM_HEIGHT_RANGE_MM,
+                        smooth_shading=True, show_scalar_bar=panel in (None, 1),
+                        scalar_bar_args={"title": "cam height [mm]", "position_x": 0.72, "position_y": 0.05,
+                                         "color": "black", "width": 0.25, "n_labels": 3, "fmt": "%.0f"})]
         acetabulum = scene.acetabulum
         keep = np.setdiff1d(np.arange(len(acetabulum.faces)), scene.cartilage_faces)
         pl.add_mesh(_polydata(acetabulum.vertices, acetabulum.faces[keep]), color=BONE, smooth_shading=True)
         self.cartilage = _polydata(acetabulum.vertices, acetabulum.faces[scene.cartilage_faces])
         self.cartilage.cell_data["pressure [MPa]"] = scene.pressure[0]
-        pmax = max(float(np.nanmax(scene.pressure)), 1e-6)
+        pmax = pressure_max or max(float(np.nanmax(scene.pressure)), 1e-6)   # shared when hips are compared
         pl.add_mesh(self.cartilage, scalars="pressure [MPa]", cmap="Blues", clim=(0.0, pmax),
+                    show_scalar_bar=panel in (None, 0),
                     scalar_bar_args={"title": "cartilage pressure [MPa]", "position_x": 0.05, "position_y": 0.05,
-                                     "color": "black", "width": 0.3})
+                                     "color": "black", "width": 0.28, "n_labels": 3, "fmt": "%.0f"})
         from scipy.spatial import cKDTree
         self.rim = pv.lines_from_points(np.vstack([scene.rim_points, scene.rim_points[:1]])).tube(radius=1.0)
         self.rim_index = cKDTree(scene.rim_points).query(np.asarray(self.rim.points))[1]   # tube point -> rim point
         self.rim.point_data["rim clearance [mm]"] = scene.rim_clearance[0][self.rim_index]
         pl.add_mesh(self.rim, scalars="rim clearance [mm]", cmap="RdYlGn",
-                    clim=RIM_CLEARANCE_RANGE_MM,
+                    clim=RIM_CLEARANCE_RANGE_MM, show_scalar_bar=panel in (None, 0),
                     scalar_bar_args={"title": "rim clearance [mm]", "position_x": 0.4, "position_y": 0.05,
-                                     "color": "black", "width": 0.25})
+                                     "color": "black", "width": 0.25, "n_labels": 3, "fmt": "%.0f"})
         self.spot = pl.add_mesh(pv.Sphere(radius=3.0, center=(0.0, 0.0, 0.0)), color="orange", lighting=False)
         self.muscles = None
         if camera != "joint":
             self._add_muscles(pl, scene)
         self.arrow = pl.add_mesh(pv.Arrow(start=(0, 0, 0), direction=(1, 0, 0), scale=1.0, tip_length=0.25,
                                           tip_radius=0.08, shaft_radius=0.03), color="royalblue")
-        self.text = pl.add_text("", position="upper_left", font_size=11, color="black")
+        self.text = pl.add_text("", position="upper_left", font_size=11 if panel is None else 9, color="black")
+        if panel is not None:
+            size = (size[0] // 2, size[1])      # each panel's share of the window frames its camera
         direction, up = CAMERAS[camera]
         direction = np.asarray(direction, float) / np.linalg.norm(direction)
         if camera == "joint":
@@ -140,8 +162,8 @@ class _Renderer:
         self.muscles = pv.PolyData(np.concatenate([p[0] for p in scene.muscle_points]), lines=lines)
         self.muscles.cell_data["activation"] = scene.activation[0]
         pl.add_mesh(self.muscles, scalars="activation", cmap="Reds", clim=(0.0, 1.0), line_width=4,
-                    scalar_bar_args={"title": "muscle activation", "position_x": 0.7, "position_y": 0.05,
-                                     "color": "black", "width": 0.25})
+                    scalar_bar_args={"title": "muscle activation", "position_x": 0.72, "position_y": 0.2,
+                                     "color": "black", "width": 0.25, "n_labels": 3, "fmt": "%.1f"})
 
     def update(self, i, render=True):
         """Move the scene to frame ``i``; ``render=False`` leaves the drawing to the caller (a
@@ -195,9 +217,13 @@ def check_output(path):
     return path
 
 
-def animate(config_or_result, output, camera="joint", size=DEFAULT_SIZE, fps=20, progress=None):
+def animate(config_or_result, output, camera="joint", size=DEFAULT_SIZE, fps=20, progress=None, overrides=None):
     """Write the animation of a config or run result to ``output`` (.mp4 or .gif; MP4 sizes are
-    rounded up to multiples of 16 pixels, as H.264 needs); returns the number of frames written."""
+    rounded up to multiples of 16 pixels, as H.264 needs); returns the number of frames written.
+
+    ``config_or_result`` may be a list of two: the hips are drawn side by side in one picture of
+    ``size``, frame for frame, on the same pressure and clearance scales (they must have the
+    same number of frames). ``overrides`` (``--set`` strings or a dict) apply to every hip."""
     output = check_output(output)
     check_camera(camera)
     if len(size) != 2 or min(size) < 64 or max(size) > 4096:
@@ -207,14 +233,36 @@ def animate(config_or_result, output, camera="joint", size=DEFAULT_SIZE, fps=20,
     if output.suffix.lower() == ".mp4":
         size = tuple(-(-int(v) // 16) * 16 for v in size)     # H.264 macro blocks: multiples of 16
     from .scene import scene_for
-    scene = scene_for(config_or_result)
-    return render(scene, output, camera, size, fps, progress)
+    sources = list(config_or_result) if isinstance(config_or_result, (list, tuple)) else [config_or_result]
+    if not 1 <= len(sources) <= 2:
+        raise InputError("CONFIG_OR_RESULT", f"animate takes one hip or two to compare, got {len(sources)}")
+    scenes = [scene_for(source, overrides) for source in sources]
+    if len({len(sc.phase) for sc in scenes}) > 1:
+        raise InputError("CONFIG_OR_RESULT", "the two hips must have the same number of frames "
+                                             f"(got {', '.join(str(len(sc.phase)) for sc in scenes)}); set activity.frames")
+    return render(scenes if len(scenes) > 1 else scenes[0], output, camera, size, fps, progress)
+
+
+def renderers_for(scenes, camera, size):
+    """One :class:`_Renderer` per scene in one off-screen plotter of ``size`` (side by side
+    when there are two, the cartilage pressure on one scale)."""
+    if len(scenes) == 1:
+        return [_Renderer(scenes[0], camera, size)]
+    import pyvista as pv
+    _headless()
+    plotter = pv.Plotter(off_screen=True, window_size=list(size), shape=(1, len(scenes)), border=False)
+    pmax = max(max(float(np.nanmax(sc.pressure)), 1e-6) for sc in scenes)
+    return [_Renderer(sc, camera, size, plotter, panel=k, pressure_max=pmax) for k, sc in enumerate(scenes)]
 
 
 def render(scene, output, camera="joint", size=DEFAULT_SIZE, fps=20, progress=None):
-    """Render a :class:`hipsim.scene.Scene` into ``output`` (checked path)."""
+    """Render a :class:`hipsim.scene.Scene`, or a list of two side by side, into ``output``
+    (checked path)."""
     from tqdm.auto import tqdm
-    renderer = _Renderer(scene, camera, size)
+    scenes = scene if isinstance(scene, (list, tuple)) else [scene]
+    renderers = renderers_for(scenes, camera, size)
+    scene = scenes[0]
+    renderer = renderers[0]
     tmp = output.with_name(f".{output.stem}.part{output.suffix}")
     pl = renderer.plotter
     try:
@@ -224,7 +272,8 @@ def render(scene, output, camera="joint", size=DEFAULT_SIZE, fps=20, progress=No
             pl.open_movie(str(tmp), framerate=fps, quality=7)
         n = len(scene.phase)
         for i in tqdm(range(n), unit="frame", desc="animate", disable=None if progress is None else not progress):
-            renderer.update(i, render=False)
+            for r in renderers:
+                r.update(i, render=False)
             pl.write_frame()
         pl.close()
         os.replace(tmp, output)

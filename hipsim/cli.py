@@ -64,7 +64,10 @@ def build_parser():
                              help="a label of another dimension, e.g. axis=superior or tendon_group=gluteal")
     sensitivity.add_argument("-o", "--output", default=None, help="also write the indices to this NetCDF file")
     anim = sub.add_parser("animate", help="3D animation of the hip through the motion (MP4 or GIF)")
-    anim.add_argument("source", metavar="CONFIG_OR_RESULT", help="a YAML config or a run result (.nc)")
+    anim.add_argument("source", metavar="CONFIG_OR_RESULT", nargs="+",
+                      help="a YAML config or a run result (.nc); two are drawn side by side, on the same scales")
+    anim.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a dotted config key of every hip drawn, e.g. morphology.alpha_angle_deg=78")
     anim.add_argument("-o", "--output", default="hip.mp4", help="output .mp4 or .gif (default hip.mp4)")
     anim.add_argument("--camera", default="joint", choices=("joint", "anterior", "lateral"),
                       help="camera preset (default joint: close-up of the joint)")
@@ -72,6 +75,8 @@ def build_parser():
     anim.add_argument("--fps", type=int, default=20, help="frames per second (default 20)")
     viewer = sub.add_parser("view", help="interactive viewer in a local web page (scrub the cycle, change the hip)")
     viewer.add_argument("source", metavar="CONFIG_OR_RESULT", help="a YAML config or a run result (.nc)")
+    viewer.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a dotted config key, as for run")
     viewer.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1, this machine only)")
     viewer.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     viewer.add_argument("--camera", default="joint", choices=("joint", "anterior", "lateral"))
@@ -266,7 +271,8 @@ def _size(text):
 
 def cmd_animate(args):
     from .animate import animate
-    n = animate(args.source, args.output, camera=args.camera, size=_size(args.size), fps=args.fps)
+    n = animate(args.source if len(args.source) > 1 else args.source[0], args.output, camera=args.camera,
+                size=_size(args.size), fps=args.fps, overrides=args.overrides)
     print(f"wrote {args.output} ({n} frames)")
     return 0
 
@@ -275,7 +281,7 @@ def cmd_view(args):
     from .viewer import view
     if not 0 < args.port < 65536:
         raise InputError("--port", f"must be 1-65535, got {args.port}")
-    view(args.source, host=args.host, port=args.port, camera=args.camera)
+    view(args.source, host=args.host, port=args.port, camera=args.camera, overrides=args.overrides)
     return 0
 
 

@@ -45,6 +45,7 @@ class Scene:
     context_pelvis: list              # [(vertices (k, 3), faces (m, 3))]
     context_femur: tuple              # (vertices (k, 3) femur frame, faces (m, 3))
     femur: object                     # Mesh, femur frame
+    cam_height: np.ndarray            # (k,) [mm] femur vertices' height above the head's sphere (cam bone)
     acetabulum: object                # Mesh, pelvis frame
     muscle_names: list
     muscle_points: list               # per muscle (n, k_i, 3)
@@ -144,6 +145,7 @@ def build_scene(config, run):
         phase=np.asarray(trial.gait_phase), femur_rotation=np.asarray(run.rotations),
         context_pelvis=context_pelvis, context_femur=context_femur,
         femur=geometry.femur, acetabulum=geometry.acetabulum,
+        cam_height=cam_height(geometry, hip_geometry(config.morphology.model_copy(update={"alpha_angle_deg": None}))),
         muscle_names=[model.muscle_names[i] for i in muscles],
         muscle_points=_muscle_polylines(model, muscles, rot, origin, hip_centre),
         activation=np.asarray(run.solution.activation)[:, muscles],
@@ -153,6 +155,28 @@ def build_scene(config, run):
         pressure=np.asarray(run.pressure.pressure_map)[:, layer.face_element],
         peak_pressure=np.asarray(run.pressure.peak_mpa),
         title=shape_title(config))
+
+
+def cam_height(geometry, own=None):
+    """Height of the bone a cam adds beyond the femoral head's sphere [mm] at each femur vertex,
+    shape (k,): on the head-neck junction between the head centre and one radius down the neck
+    axis, how far the surface lies outside both the sphere and, given the same bones without the
+    configured alpha angle (``own``, the same triangles), their own surface there; zero
+    elsewhere. The atlas femur's own junction rises a little above the sphere (alpha ~53 deg):
+    measured against it, a normal hip shows no cam."""
+    v = np.asarray(geometry.femur.vertices, float)
+    axis = np.asarray(geometry.neck_axis, float)
+    axis = axis / np.linalg.norm(axis)
+    radius = float(geometry.head_radius_mm)
+    faces = np.asarray(geometry.femur.faces)
+    junction = np.zeros(len(v), bool)
+    junction[faces[np.asarray(geometry.femur.face_region) == FEMUR_REGIONS["head_neck_junction"]].ravel()] = True
+    along = v @ axis
+    floor = np.full(len(v), radius)
+    if own is not None and own.femur.vertices.shape == v.shape:
+        floor = np.maximum(floor, np.linalg.norm(own.femur.vertices, axis=1))
+    height = np.linalg.norm(v, axis=1) - floor
+    return np.where(junction & (along > 0.0) & (along < radius), np.maximum(height, 0.0), 0.0)
 
 
 def shape_title(config):
@@ -205,12 +229,15 @@ def load_source(config_or_result, with_result=False):
     return (config, stored) if with_result else config
 
 
-def scene_for(config_or_result):
+def scene_for(config_or_result, overrides=None):
     """A Scene from a config (path, dict or Config) or from a run result file (its stored config
-    is re-run; the numbers must match the file's). InputError for anything else."""
+    is re-run; the numbers must match the file's), with ``overrides`` (``--set`` strings or a
+    dict, as :func:`hipsim.config.load_config` takes them) on top. InputError for anything else."""
     from .config import load_config
     from .pipeline import result_values, run_pipeline
     config, stored = load_source(config_or_result, with_result=True)
+    if overrides:
+        config, stored = load_config(config, overrides=overrides), None    # a new run: nothing to check
     tree = config.to_dict()
     tree["cartilage"]["pressure_map"] = True
     config = load_config(tree)

@@ -127,3 +127,45 @@ def test_the_in_vivo_band_is_the_orthoload_data():
     data = np.genfromtxt(reference_path("in_vivo/orthoload_level_walking_peak_hjf.csv"), delimiter=",",
                          names=True, dtype=None, encoding="utf-8")
     np.testing.assert_allclose(ORTHOLOAD_WALKING_PEAKS_BW, data["resultant_pctBW"] / 100.0, atol=5e-5)
+
+
+def _cam_magenta(half):
+    """Pixels of the cam colour (magenta to purple), above the colour bars."""
+    top = half[: int(half.shape[0] * 0.75)]
+    r, g, b = top[..., 0], top[..., 1], top[..., 2]
+    return int(((r > 110) & (b > 110) & (g < 0.7 * np.minimum(r, b))).sum())
+
+
+def test_two_hips_side_by_side_on_one_scale(tmp_path, capsys):
+    """``hipsim animate A B``: one picture, two hips frame-locked; the cam hip's head-neck
+    junction carries the cam colour, the atlas hip's none (its own bump is the reference); one
+    --set reaches both; three hips or unequal frame counts are refused."""
+    import imageio
+    from hipsim import load_config
+    from hipsim.hip_models import hip_geometry
+    from hipsim.scene import cam_height
+    normal = _write(tmp_path, "normal.yaml", {"activity": {"kind": "fadir", "frames": 11}})
+    cam = _write(tmp_path, "cam.yaml", {"activity": {"kind": "fadir", "frames": 11},
+                                        "morphology": {"alpha_angle_deg": 78.0, "cam_clock": 3.0}})
+    out = tmp_path / "both.gif"
+    assert main(["animate", str(normal), str(cam), "-o", str(out), "--size", "640x240", "--fps", "5"]) == 0
+    with imageio.get_reader(out) as gif:
+        frames = [np.asarray(f)[..., :3].astype(int) for f in gif]
+    assert len(frames) == 11 and frames[0].shape == (240, 640, 3)
+    middle = frames[5]
+    left, right = middle[:, :320], middle[:, 320:]
+    assert _not_blank(left) and _not_blank(right)
+    magenta = (_cam_magenta(left), _cam_magenta(right))
+    assert magenta[1] > 80 and magenta[1] > 5 * magenta[0], magenta
+    for morphology, expected in (({}, (0.0, 0.0)), ({"alpha_angle_deg": 78.0, "cam_clock": 3.0}, (2.0, 4.5))):
+        section = load_config({"morphology": morphology}).morphology
+        height = cam_height(hip_geometry(section), hip_geometry(section.model_copy(update={"alpha_angle_deg": None})))
+        assert expected[0] <= height.max() <= expected[1]
+    capsys.readouterr()
+    assert main(["animate", str(normal), str(cam), str(cam), "-o", str(tmp_path / "x.gif")]) == 2
+    longer = _write(tmp_path, "longer.yaml", {"activity": {"kind": "fadir", "frames": 21}})
+    assert main(["animate", str(normal), str(longer), "-o", str(tmp_path / "x.gif")]) == 2
+    assert "same number of frames" in capsys.readouterr().err
+    assert main(["animate", str(normal), str(longer), "--set", "activity.frames=11", "-o",
+                 str(tmp_path / "set.gif"), "--size", "320x120"]) == 0
+    assert not (tmp_path / "x.gif").exists()

@@ -42,13 +42,26 @@ def stills(path, configs, camera="joint", size=(640, 480), at="clearance"):
     canvas.save(path)
 
 
+def side_by_side_still(path, configs, frame, camera="joint", size=(1280, 720)):
+    """One frame of ``hipsim animate A B``: two hips side by side on one pressure scale."""
+    from hipsim.animate import renderers_for
+    from hipsim.scene import scene_for
+    renderers = renderers_for([scene_for(c) for c in configs], camera, size)
+    for renderer in renderers:
+        renderer.update(frame, render=False)
+    renderers[0].plotter.screenshot(str(path))
+    renderers[0].plotter.close()
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # cam vs normal in FADIR: stills and an animation
-        stills(OUT / "fadir_normal_vs_cam.png",
-               [{"activity": {"kind": "fadir"}, "morphology": {"alpha_angle_deg": a}} for a in (42.0, 90.0)])
+        side_by_side_still(OUT / "fadir_normal_vs_cam.png",
+                           [{"activity": {"kind": "fadir", "frames": 41}},
+                            {"activity": {"kind": "fadir", "frames": 41},
+                             "morphology": {"alpha_angle_deg": 78.0, "cam_clock": 3.0}}], frame=20)
         cam = tmp / "fadir_cam.yaml"
         cam.write_text("activity: {kind: fadir, frames: 41}\nmorphology: {alpha_angle_deg: 90.0}\n")
         cli("animate", cam, "-o", OUT / "fadir_cam.gif", "--size", "480x360", "--fps", "10")
