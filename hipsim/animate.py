@@ -236,10 +236,13 @@ def animate(config_or_result, output, camera="joint", size=DEFAULT_SIZE, fps=20,
     sources = list(config_or_result) if isinstance(config_or_result, (list, tuple)) else [config_or_result]
     if not 1 <= len(sources) <= 2:
         raise InputError("CONFIG_OR_RESULT", f"animate takes one hip or two to compare, got {len(sources)}")
-    scenes = [scene_for(source, overrides) for source in sources]
-    if len({len(sc.phase) for sc in scenes}) > 1:
+    from .config import load_config
+    from .scene import load_source
+    frames = [load_config(load_source(source), overrides=overrides or None).activity.frames for source in sources]
+    if len(set(frames)) > 1:                  # checked before anything is run
         raise InputError("CONFIG_OR_RESULT", "the two hips must have the same number of frames "
-                                             f"(got {', '.join(str(len(sc.phase)) for sc in scenes)}); set activity.frames")
+                                             f"(got {', '.join(map(str, frames))}); set activity.frames")
+    scenes = [scene_for(source, overrides) for source in sources]
     return render(scenes if len(scenes) > 1 else scenes[0], output, camera, size, fps, progress)
 
 
