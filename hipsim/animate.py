@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .scene import nearest_clock
 
 #: camera presets: direction from the focal point to the camera and view up (pelvis frame). The
 #: anterior and lateral views frame the bones over the whole motion; the joint close-up looks down
@@ -34,6 +35,15 @@ BONE = (0.89, 0.85, 0.79)
 ARROW_MM_PER_BW = 5.0
 RIM_CLEARANCE_RANGE_MM = (0.0, 8.0)
 CAM_HEIGHT_RANGE_MM = (0.0, 4.0)
+CLOCK_HOURS = (12, 3, 6, 9)
+CLOCK_LABEL_OFFSET = 0.12          # labels this fraction of the rim's radius outside it
+
+
+def _clock_text(hour):
+    """A clock position [h] as a teacher says it: '1:30', '12:00'."""
+    minutes = int(round((hour % 12.0) * 60.0)) % 720
+    h, m = divmod(minutes, 60)
+    return f"{h or 12}:{m:02d}"
 
 
 def _cam_colours():
@@ -136,6 +146,14 @@ class _Renderer:
                     scalar_bar_args={"title": "rim clearance [mm]", "position_x": 0.4, "position_y": 0.05,
                                      "color": "black", "width": 0.25, "n_labels": 3, "fmt": "%.0f"})
         self.spot = pl.add_mesh(pv.Sphere(radius=3.0, center=(0.0, 0.0, 0.0)), color="orange", lighting=False)
+        # the clock face on the rim (12 superior, 3 anterior for a right hip), set a little outside it
+        hours = nearest_clock(scene.rim_clock, np.array(CLOCK_HOURS, float))
+        outward = scene.rim_points[hours] * (1.0 + CLOCK_LABEL_OFFSET)
+        self.clock_labels = pl.add_point_labels(outward, [f"{h}" for h in CLOCK_HOURS], font_size=16 if panel is None else 14,
+                                                text_color="black", point_size=0, shape=None, show_points=False,
+                                                always_visible=False, bold=True)   # hidden behind bone
+        pl.add_axes(xlabel="anterior", ylabel="superior", zlabel="lateral", line_width=2, color="black",
+                    viewport=(0.0, 0.12, 0.2, 0.42) if panel is None else (0.0, 0.12, 0.3, 0.42))
         self.muscles = None
         if camera != "joint":
             self._add_muscles(pl, scene)
@@ -185,7 +203,7 @@ class _Renderer:
         self.arrow.user_matrix = _arrow_matrix(s.contact_force_bw[i])
         self.text.set_text("upper_left", f"{s.title}\n{s.phase[i]:5.1f} % of the cycle\n"
                                          f"hip contact force {np.linalg.norm(s.contact_force_bw[i]):4.2f} BW\n"
-                                         f"clearance {s.clearance[i]:5.2f} mm\n"
+                                         f"clearance {s.clearance[i]:5.2f} mm at {_clock_text(s.rim_clock[s.spot[i]])}\n"
                                          f"peak cartilage pressure {s.peak_pressure[i]:4.1f} MPa")
         if render:
             self.plotter.render()

@@ -52,6 +52,7 @@ class Scene:
     activation: np.ndarray            # (n, n_muscle)
     contact_force_bw: np.ndarray      # (n, 3)
     rim_points: np.ndarray            # (r, 3)
+    rim_clock: np.ndarray             # (r,) [h] clock position of each rim point (12 superior, 3 anterior)
     rim_clearance: np.ndarray         # (n, r) [mm]
     clearance: np.ndarray             # (n,) [mm], the run's exact minimum
     spot: np.ndarray                  # (n,) index into rim_points of the closest approach
@@ -150,7 +151,7 @@ def build_scene(config, run):
         muscle_points=_muscle_polylines(model, muscles, rot, origin, hip_centre),
         activation=np.asarray(run.solution.activation)[:, muscles],
         contact_force_bw=np.asarray(run.contact_force) / bw,
-        rim_points=geometry.rim_points, rim_clearance=rim, clearance=np.asarray(run.impingement.clearance_mm),
+        rim_points=geometry.rim_points, rim_clock=np.asarray(geometry.rim_clock, float), rim_clearance=rim, clearance=np.asarray(run.impingement.clearance_mm),
         spot=nearest_clock(geometry.rim_clock, run.impingement.clock_h), cartilage_faces=layer.face,
         pressure=np.asarray(run.pressure.pressure_map)[:, layer.face_element],
         peak_pressure=np.asarray(run.pressure.peak_mpa),

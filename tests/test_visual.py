@@ -167,3 +167,9 @@ def test_two_hips_side_by_side_on_one_scale(tmp_path, capsys):
         assert expected[0] <= height.max() <= expected[1]
     assert main(["animate", str(normal), str(cam), str(cam), "-o", str(tmp_path / "x.gif")]) == 2
     assert not (tmp_path / "x.gif").exists()
+
+
+def test_clock_positions_read_as_a_teacher_says_them():
+    from hipsim.animate import _clock_text
+    assert [_clock_text(h) for h in (0.0, 1.1667, 3.0, 11.99, 12.0, 13.5)] == \
+        ["12:00", "1:10", "3:00", "11:59", "12:00", "1:30"]
