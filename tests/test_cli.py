@@ -91,6 +91,7 @@ def test_console_script_reports_errors_without_traceback(tmp_path):
     assert result.stderr.startswith("error: bogus") and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow          # 78 s of a 101-frame movie; `make demo` is run from a clean clone at every stop
 def test_demo_prints_a_summary_and_writes_its_result(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["demo"]) == 0
