@@ -6,9 +6,7 @@ Paths in a config file are resolved relative to that file.
 """
 from __future__ import annotations
 
-import functools
 import math
-import os
 import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Literal, Optional, Union
@@ -319,19 +317,21 @@ def _merge_into(tree, update, prefix=""):
     """Merge ``update`` into ``tree`` in place: dotted keys set nested values, dicts merge into
     the section they name, anything else replaces; ``sweep.axes`` merges axis by axis, its keys
     (dotted config keys) taken as they are."""
+    inside_free_form = prefix.rstrip(".") in _FREE_FORM
     for key, value in update.items():
         if not isinstance(key, str):
             raise InputError(prefix + str(key), "config keys must be strings")
-        path = prefix + key
-        parts = [key] if prefix.rstrip(".") in _FREE_FORM else _split_key(key)
-        node = _section(tree, parts[:-1], path)
-        last, full = parts[-1], prefix + ".".join(parts)
-        if isinstance(value, dict) and full not in _FREE_FORM and prefix.rstrip(".") not in _FREE_FORM:
-            _merge_into(_section(node, [last], path), value, full + ".")
-        elif isinstance(value, dict) and full in _FREE_FORM:
-            _section(node, [last], path).update(value)
+        parts = [key] if inside_free_form else _split_key(key)
+        node = _section(tree, parts[:-1], prefix + key)
+        full = prefix + ".".join(parts)
+        if isinstance(value, dict) and not inside_free_form:
+            target = _section(node, parts[-1:], prefix + key)
+            if full in _FREE_FORM:
+                target.update(value)
+            else:
+                _merge_into(target, value, full + ".")
         else:
-            node[last] = value
+            node[parts[-1]] = value
 
 
 def _override_items(overrides):
@@ -465,31 +465,17 @@ def load_config(path_or_dict=None, overrides=None):
     return config
 
 
-def _model_file_mass(path):
-    """Total mass of the bodies in an OpenSim model file [kg], or None when it cannot be read
-    (the model loader reports that properly later); parsed once per file version."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return _parsed_model_mass(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=16)
-def _parsed_model_mass(path, mtime_ns, size):
-    import xml.etree.ElementTree as ET
-    try:
-        return float(sum(float(b.findtext("mass", "0")) for b in ET.parse(path).getroot().iter("Body")))
-    except (ET.ParseError, OSError, ValueError, UnicodeDecodeError):
-        return None
-
-
 def _with_model_mass(config, mass_given):
     """With ``model.osim_file`` the subject is the model's: its body mass sets 1 BW unless
     ``subject.mass_kg`` is given, and a given mass more than 2 % off the model's warns (every BW
     value would silently be off by that much)."""
-    mass = _model_file_mass(config.model.osim_file)
-    if mass is None or not mass > 0:
+    import xml.etree.ElementTree as ET
+    from .model import whole_body_mass
+    try:
+        mass = whole_body_mass(config.model.osim_file)
+    except (ET.ParseError, OSError, ValueError, UnicodeDecodeError):
+        return config                       # the model loader names what is wrong with the file
+    if not mass > 0:
         return config
     if not mass_given:
         return config.model_copy(update={"subject.mass_kg": round(mass, 4)})

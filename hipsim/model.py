@@ -827,9 +827,16 @@ def load_model(path=None):
     return _load_cached(str(Path(path).resolve()) if path else str(DEFAULT_MODEL))
 
 
-@functools.lru_cache(maxsize=8)
 def whole_body_mass(path=None):
-    """Total mass of all bodies in the model file [kg] (for scaling to a subject); read once
-    per file and process."""
-    root = ET.parse(path or DEFAULT_MODEL).getroot()
+    """Total mass of all bodies in the model file [kg] (for scaling to a subject, or as the
+    subject's with ``model.osim_file``); read once per file version (path, modification time,
+    size) and process."""
+    path = Path(path or DEFAULT_MODEL).resolve()
+    stat = path.stat()
+    return _body_mass(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _body_mass(path, mtime_ns, size):
+    root = ET.parse(path).getroot()
     return float(sum(float(b.findtext("mass", "0")) for b in root.iter("Body")))
