@@ -525,9 +525,9 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
         from .c3d import read_c3d_grf
         g_cols, g_data = read_c3d_grf(grf_file, *(c3d or ((), ())))
         external_loads = None
-        loaded = g_data[:, 2] > FOOT_STRIKE_THRESHOLD_N
-        g_data[:, 1:4] = np.where(loaded[:, None], _lowpass(g_data[:, 1:4], 1.0 / np.median(np.diff(g_data[:, 0])),
-                                                            filter_hz), 0.0)
+        on_plate = g_data[:, 2] > FOOT_STRIKE_THRESHOLD_N
+        g_data[:, 1:4] = np.where(on_plate[:, None], _lowpass(g_data[:, 1:4], 1.0 / np.median(np.diff(g_data[:, 0])),
+                                                              filter_hz), 0.0)
     else:
         g_cols, g_data, _ = read_opensim_table(grf_file)
     if external_loads is None:
@@ -566,7 +566,8 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
             raise InputError(grf_file, "no complete right gait cycle (two right foot strikes with vertical "
                                        f"force rising through {FOOT_STRIKE_THRESHOLD_N:g} N); "
                                        "set activity.time_range for a window")
-        inside = strikes[(strikes >= t_m[0] - 2e-3) & (strikes <= t_m[-1] + 2e-3)]
+        # strikes the motion covers with 2 ms to spare (the spline needs the cycle's ends inside)
+        inside = strikes[(strikes - 2e-3 >= t_m[0]) & (strikes + 2e-3 <= t_m[-1])]
         window = len(inside) < 2
         if not window:
             t0, t1 = inside[0], inside[1]
@@ -584,9 +585,7 @@ def file_trial(motion_file, grf_file, frames, filter_hz, speed=None, external_lo
         if t_g[0] > t0 or t_g[-1] < t1:
             raise InputError(where, f"{t0:g}-{t1:g} s is outside {Path(grf_file).name} "
                                     f"({t_g[0]:.3f}-{t_g[-1]:.3f} s)")
-    outside = (t0 < t_m[0] - 1e-9 or t1 > t_m[-1] + 1e-9) if window else \
-        (t0 - 2e-3 < t_m[0] or t1 + 2e-3 > t_m[-1])
-    if outside:
+    if t0 < t_m[0] - 1e-9 or t1 > t_m[-1] + 1e-9:      # only a window can reach outside the motion
         raise InputError(where, f"{Path(motion_file).name} covers {t_m[0]:.3f}-{t_m[-1]:.3f} s but the "
                                 f"trial spans {t0:.3f}-{t1:.3f} s")
     t = np.linspace(t0, t1, frames)
