@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .meshio import polydata
 from .scene import nearest_clock
 
 #: camera presets: direction from the focal point to the camera and view up (pelvis frame). The
@@ -51,16 +52,6 @@ def _cam_colours():
     no other layer uses (pressure blue, clearance red-yellow-green, contact orange/red)."""
     from matplotlib.colors import LinearSegmentedColormap
     return LinearSegmentedColormap.from_list("cam", [BONE, (0.9, 0.35, 0.8), (0.5, 0.0, 0.55)])
-
-
-def _faces(f):
-    f = np.asarray(f, np.int64)
-    return np.column_stack([np.full(len(f), 3), f]).ravel()
-
-
-def _polydata(vertices, faces):
-    import pyvista as pv
-    return pv.PolyData(np.asarray(vertices, float), _faces(faces))
 
 
 def _matrix(R, scale=1.0):
@@ -109,17 +100,16 @@ class _Renderer:
             pl.clear()
         pl.set_background("white")
         for v, f in scene.context_pelvis:
-            pl.add_mesh(_polydata(v, f), color=BONE, smooth_shading=True, opacity=0.35)
-        self.femur_context = pl.add_mesh(_polydata(*scene.context_femur), color=BONE, smooth_shading=True,
+            pl.add_mesh(polydata(v, f), color=BONE, smooth_shading=True, opacity=0.35)
+        self.femur_context = pl.add_mesh(polydata(*scene.context_femur), color=BONE, smooth_shading=True,
                                          opacity=0.35)
-        # in the close-up the articular head is nearly clear so the cartilage map shows through
         from .morphology import FEMUR_REGIONS
         head = np.asarray(scene.femur.face_region) == FEMUR_REGIONS["head"]
         close = camera == "joint"
         # the articular head see-through in the close-up (the cartilage map shows through it); the
         # rest of the femur solid, its head-neck junction coloured by the cam's height
-        head_mesh = _polydata(scene.femur.vertices, scene.femur.faces[head])
-        neck_mesh = _polydata(scene.femur.vertices, scene.femur.faces[~head])
+        head_mesh = polydata(scene.femur.vertices, scene.femur.faces[head])
+        neck_mesh = polydata(scene.femur.vertices, scene.femur.faces[~head])
         neck_mesh.point_data["cam height [mm]"] = scene.cam_height
         self.femur_parts = [
             pl.add_mesh(head_mesh, color=BONE, smooth_shading=True, opacity=0.2 if close else 1.0),
@@ -129,8 +119,8 @@ class _Renderer:
                                          "color": "black", "width": 0.25, "n_labels": 3, "fmt": "%.0f"})]
         acetabulum = scene.acetabulum
         keep = np.setdiff1d(np.arange(len(acetabulum.faces)), scene.cartilage_faces)
-        pl.add_mesh(_polydata(acetabulum.vertices, acetabulum.faces[keep]), color=BONE, smooth_shading=True)
-        self.cartilage = _polydata(acetabulum.vertices, acetabulum.faces[scene.cartilage_faces])
+        pl.add_mesh(polydata(acetabulum.vertices, acetabulum.faces[keep]), color=BONE, smooth_shading=True)
+        self.cartilage = polydata(acetabulum.vertices, acetabulum.faces[scene.cartilage_faces])
         self.cartilage.cell_data["pressure [MPa]"] = scene.pressure[0]
         pmax = pressure_max or max(float(np.nanmax(scene.pressure)), 1e-6)   # shared when hips are compared
         pl.add_mesh(self.cartilage, scalars="pressure [MPa]", cmap="Blues", clim=(0.0, pmax),

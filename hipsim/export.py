@@ -18,42 +18,27 @@ time series of the posed hip.
   ``OUT/hip.pvd``, the ParaView collection over time (seconds from right foot strike). The run is re-made from the result's stored config (its numbers are
   checked against the file, see :func:`hipsim.scene.scene_for`).
 
-Every file is written to a temporary name beside its target and renamed when complete.
+Every file is written to a temporary name beside its target and renamed when complete
+(:func:`hipsim.meshio.staged_write`; pyvista's writers likewise, :func:`_save_atomic`).
 """
 from __future__ import annotations
 
 import csv
+import io
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .errors import InputError
+from .meshio import polydata, staged_write
 
 FORMATS = ("sto", "csv", "vtp")
 
 
-def _atomic_text(path, write):
-    """Write ``path`` through ``write(handle)`` into a temporary file in its folder, renamed when
-    complete (nothing half-written is left under the final name)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            write(handle)
-        os.chmod(tmp, 0o666 & ~_umask())          # mkstemp's 0600 is not what a user's file has
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _write_text(path, text):
+    """``text`` to ``path``, complete or not at all (:func:`hipsim.meshio.staged_write`)."""
+    os.replace(staged_write(path, text.encode()), path)
 
 
 def storage_text(name, time, columns):
@@ -83,7 +68,7 @@ def export_sto(result, prefix):
     written = []
     for name, (title, columns) in files.items():
         path = prefix.parent / name
-        _atomic_text(path, lambda h, t=title, c=columns: h.write(storage_text(t, time, c)))
+        _write_text(path, storage_text(title, time, columns))
         written.append(path)
     return written
 
@@ -113,12 +98,12 @@ def csv_rows(result):
 
 def export_csv(result, path):
     """A tidy CSV of a run result (module docstring); returns ``[path]``."""
-    def write(handle):
-        out = csv.writer(handle)
-        out.writerow(("variable", "label", "frame", "gait_phase", "time", "value", "units"))
-        for row in csv_rows(result):
-            out.writerow(row[:3] + tuple(_number(x) for x in row[3:6]) + row[6:])
-    _atomic_text(path, write)
+    text = io.StringIO(newline="")
+    out = csv.writer(text)
+    out.writerow(("variable", "label", "frame", "gait_phase", "time", "value", "units"))
+    for row in csv_rows(result):
+        out.writerow(row[:3] + tuple(_number(x) for x in row[3:6]) + row[6:])
+    _write_text(path, text.getvalue())
     return [Path(path)]
 
 
@@ -131,25 +116,19 @@ def _number(x):
     return repr(float(x)) if isinstance(x, (float, np.floating)) else x
 
 
-def _polydata(vertices, faces=None, lines=None, region=None):
-    """VTK PolyData of a triangle mesh or polyline (points as float32: sub-micrometre at mm
-    scale, half the file), with its ``region`` labels as cell data when given."""
-    import pyvista as pv
-    points = np.asarray(vertices, np.float32)
-    if faces is None:
-        return pv.PolyData(points, lines=lines)
+def _compact(vertices, faces, region=None):
+    """PolyData of the vertices ``faces`` use (points as float32: sub-micrometre at mm scale,
+    half the file)."""
     used, local = np.unique(np.asarray(faces), return_inverse=True)
-    mesh = pv.PolyData(points[used], np.column_stack([np.full(len(faces), 3),
-                                                      local.reshape(-1, 3)]).ravel().astype(np.int64))
-    if region is not None:
-        mesh.cell_data["region"] = np.asarray(region, np.int8)
-    return mesh
+    return polydata(np.asarray(vertices, np.float32)[used], local.reshape(-1, 3), region)
 
 
 def export_vtp(source, folder, times):
     """The posed hip per frame as VTK PolyData plus a ParaView ``.pvd`` collection (module
     docstring); ``source`` is a run result file or a config, ``times`` (n_frame,) [s] the
     collection's time steps. Returns the ``.pvd`` path."""
+    import pyvista as pv
+
     from .mesh import FEMUR_REGIONS
     from .scene import scene_for
     folder = Path(folder)
@@ -161,14 +140,14 @@ def export_vtp(source, folder, times):
     ring = np.arange(len(scene.rim_points))
     rim_lines = np.concatenate([[len(ring) + 1], ring, [0]]).astype(np.int64)
     folder.mkdir(parents=True, exist_ok=True)
-    _save_atomic(_polydata(acetabulum.vertices, acetabulum.faces, region=acetabulum.face_region),
+    _save_atomic(_compact(acetabulum.vertices, acetabulum.faces, acetabulum.face_region),
                  folder / "acetabulum.vtp")
     entries = []
     for f in range(len(scene.phase)):
         parts = {
-            "femur": _polydata(femur.vertices @ scene.femur_rotation[f].T, femur_faces, region=femur_region),
-            "cartilage": _polydata(acetabulum.vertices, cartilage),
-            "rim": _polydata(scene.rim_points, lines=rim_lines),
+            "femur": _compact(femur.vertices @ scene.femur_rotation[f].T, femur_faces, femur_region),
+            "cartilage": _compact(acetabulum.vertices, cartilage),
+            "rim": pv.PolyData(np.asarray(scene.rim_points, np.float32), lines=rim_lines),
         }
         parts["cartilage"].cell_data["contact_pressure"] = scene.pressure[f]
         parts["cartilage"] = parts["cartilage"].cell_data_to_point_data(pass_cell_data=True)
@@ -180,9 +159,8 @@ def export_vtp(source, folder, times):
             entries.append((times[f], k, name))
     pvd = folder / "hip.pvd"
     body = "\n".join(f'    <DataSet timestep="{t:.6g}" part="{k}" file="{name}"/>' for t, k, name in entries)
-    _atomic_text(pvd, lambda h: h.write(
-        '<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1">\n  <Collection>\n'
-        f"{body}\n  </Collection>\n</VTKFile>\n"))
+    _write_text(pvd, '<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1">\n  <Collection>\n'
+                     f"{body}\n  </Collection>\n</VTKFile>\n")
     return pvd
 
 

@@ -66,20 +66,31 @@ def _encode(mesh, fmt):
     return ("\n".join(lines) + "\n").encode()
 
 
+def polydata(vertices, faces, region=None):
+    """A pyvista PolyData of a triangle mesh, vertices (k, 3) and faces (m, 3), with its
+    ``region`` labels (m,) as cell data when given."""
+    import pyvista as pv
+    faces = np.asarray(faces, np.int64)
+    mesh = pv.PolyData(np.asarray(vertices), np.column_stack([np.full(len(faces), 3), faces]).ravel())
+    if region is not None:
+        mesh.cell_data["region"] = np.asarray(region, np.int8)
+    return mesh
+
+
 def _encode_with_vtk(mesh, fmt):
     """The bytes of a VTK XML PolyData (``region`` as cell data) or Wavefront OBJ file (no
     region labels: OBJ has no cell data) of ``mesh``, written by VTK through pyvista."""
-    import pyvista as pv
-    f = np.asarray(mesh.faces, np.int64)
-    poly = pv.PolyData(np.asarray(mesh.vertices, float), np.column_stack([np.full(len(f), 3), f]).ravel())
-    poly.cell_data["region"] = np.asarray(mesh.face_region, np.int8)
+    poly = polydata(np.asarray(mesh.vertices, float), mesh.faces, mesh.face_region)
     with tempfile.TemporaryDirectory(prefix="hipsim-mesh-") as folder:
         path = Path(folder) / f"{mesh.name}.{fmt}"
         poly.save(str(path), binary=True)
         return path.read_bytes()
 
 
-def _atomic_write(path, data):
+def staged_write(path, data):
+    """Write ``data`` (bytes) to a temporary file beside ``path`` with a user file's usual
+    permissions and return its name: the caller renames it onto ``path`` (``os.replace``) once
+    everything it writes is complete, so nothing half-written ever carries the final name."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -102,7 +113,7 @@ def write_mesh(mesh, path, fmt=None):
     pathlib.Path
     """
     fmt = _fmt_of(path, fmt)
-    tmp = _atomic_write(path, _encode(mesh, fmt))
+    tmp = staged_write(path, _encode(mesh, fmt))
     os.replace(tmp, path)
     return Path(path)
 
@@ -130,7 +141,7 @@ def write_meshes(hip_geometry, outdir, fmt="stl"):
     tmps = []
     try:
         for mesh, path in items:
-            tmps.append(_atomic_write(path, _encode(mesh, fmt)))
+            tmps.append(staged_write(path, _encode(mesh, fmt)))
     except BaseException:
         for t in tmps:
             os.unlink(t)
