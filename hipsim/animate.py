@@ -122,7 +122,7 @@ class _Renderer:
         pl.add_mesh(polydata(acetabulum.vertices, acetabulum.faces[keep]), color=BONE, smooth_shading=True)
         self.cartilage = polydata(acetabulum.vertices, acetabulum.faces[scene.cartilage_faces])
         self.cartilage.cell_data["pressure [MPa]"] = scene.pressure[0]
-        pmax = pressure_max or max(float(np.nanmax(scene.pressure)), 1e-6)   # shared when hips are compared
+        pmax = max(float(np.nanmax(scene.pressure)) if pressure_max is None else pressure_max, 1e-6)
         pl.add_mesh(self.cartilage, scalars="pressure [MPa]", cmap="Blues", clim=(0.0, pmax),
                     show_scalar_bar=panel in (None, 0),
                     scalar_bar_args={"title": "cartilage pressure [MPa]", "position_x": 0.05, "position_y": 0.05,
@@ -244,9 +244,8 @@ def animate(config_or_result, output, camera="joint", size=DEFAULT_SIZE, fps=20,
     sources = list(config_or_result) if isinstance(config_or_result, (list, tuple)) else [config_or_result]
     if not 1 <= len(sources) <= 2:
         raise InputError("CONFIG_OR_RESULT", f"animate takes one hip or two to compare, got {len(sources)}")
-    from .config import load_config
     from .scene import load_source
-    frames = [load_config(load_source(source), overrides=overrides or None).activity.frames for source in sources]
+    frames = [load_source(source, overrides=overrides).activity.frames for source in sources]
     if len(set(frames)) > 1:                  # checked before anything is run
         raise InputError("CONFIG_OR_RESULT", "the two hips must have the same number of frames "
                                              f"(got {', '.join(map(str, frames))}); set activity.frames")
@@ -262,7 +261,7 @@ def renderers_for(scenes, camera, size):
     import pyvista as pv
     _headless()
     plotter = pv.Plotter(off_screen=True, window_size=list(size), shape=(1, len(scenes)), border=False)
-    pmax = max(max(float(np.nanmax(sc.pressure)), 1e-6) for sc in scenes)
+    pmax = max(float(np.nanmax(sc.pressure)) for sc in scenes)
     return [_Renderer(sc, camera, size, plotter, panel=k, pressure_max=pmax) for k, sc in enumerate(scenes)]
 
 

@@ -45,7 +45,7 @@ class Scene:
     context_pelvis: list              # [(vertices (k, 3), faces (m, 3))]
     context_femur: tuple              # (vertices (k, 3) femur frame, faces (m, 3))
     femur: object                     # Mesh, femur frame
-    cam_height: np.ndarray            # (k,) [mm] femur vertices' height above the head's sphere (cam bone)
+    cam_height: np.ndarray            # (k,) [mm] bone a cam adds beyond the head's sphere (cam_height())
     acetabulum: object                # Mesh, pelvis frame
     muscle_names: list
     muscle_points: list               # per muscle (n, k_i, 3)
@@ -151,7 +151,8 @@ def build_scene(config, run):
         muscle_points=_muscle_polylines(model, muscles, rot, origin, hip_centre),
         activation=np.asarray(run.solution.activation)[:, muscles],
         contact_force_bw=np.asarray(run.contact_force) / bw,
-        rim_points=geometry.rim_points, rim_clock=np.asarray(geometry.rim_clock, float), rim_clearance=rim, clearance=np.asarray(run.impingement.clearance_mm),
+        rim_points=geometry.rim_points, rim_clock=np.asarray(geometry.rim_clock, float), rim_clearance=rim,
+        clearance=np.asarray(run.impingement.clearance_mm),
         spot=nearest_clock(geometry.rim_clock, run.impingement.clock_h), cartilage_faces=layer.face,
         pressure=np.asarray(run.pressure.pressure_map)[:, layer.face_element],
         peak_pressure=np.asarray(run.pressure.peak_mpa),
@@ -199,10 +200,11 @@ def _generic_pose():
     return model, rot, origin
 
 
-def load_source(config_or_result, with_result=False):
+def load_source(config_or_result, with_result=False, overrides=None):
     """The Config of a config (path, dict or Config) or of a run result file (its stored
-    config); with ``with_result`` also the result Dataset (None for a config). InputError for
-    anything else."""
+    config), with ``overrides`` (``--set`` strings or a dict, as :func:`hipsim.config.load_config`
+    takes them) on top; with ``with_result`` also the result Dataset (None for a config, and
+    with overrides: that is a new run). InputError for anything else."""
     from pathlib import Path
 
     from .config import Config, load_config
@@ -227,6 +229,8 @@ def load_source(config_or_result, with_result=False):
             raise InputError(str(path), "expected a YAML config or a run result (.nc)")
     else:
         config = config_or_result if isinstance(config_or_result, Config) else load_config(config_or_result)
+    if overrides:
+        config, stored = load_config(config, overrides=overrides), None
     return (config, stored) if with_result else config
 
 
@@ -234,14 +238,9 @@ def scene_for(config_or_result, overrides=None):
     """A Scene from a config (path, dict or Config) or from a run result file (its stored config
     is re-run; the numbers must match the file's), with ``overrides`` (``--set`` strings or a
     dict, as :func:`hipsim.config.load_config` takes them) on top. InputError for anything else."""
-    from .config import load_config
     from .pipeline import result_values, run_pipeline
-    config, stored = load_source(config_or_result, with_result=True)
-    if overrides:
-        config, stored = load_config(config, overrides=overrides), None    # a new run: nothing to check
-    tree = config.to_dict()
-    tree["cartilage"]["pressure_map"] = True
-    config = load_config(tree)
+    config, stored = load_source(config_or_result, with_result=True, overrides=overrides)
+    config = config.model_copy(update={"cartilage.pressure_map": True})
     run = run_pipeline(config)
     if stored is not None:
         again = result_values(config, run)["hip_contact_force"]

@@ -136,10 +136,8 @@ def build_app(viewer, server_name="hipsim-view"):
 def view(config_or_result, host="127.0.0.1", port=8080, camera="joint", open_browser=False, overrides=None):
     """Serve the viewer until interrupted; ``overrides`` (``--set`` strings or a dict) apply on
     top of the config (or the result's stored config)."""
-    from .config import load_config
     from .scene import load_source
-    config = load_source(config_or_result)
-    viewer = Viewer(load_config(config, overrides=overrides) if overrides else config, camera)
+    viewer = Viewer(load_source(config_or_result, overrides=overrides), camera)
     server = build_app(viewer)
     print(f"hipsim view: http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     server.start(host=host, port=port, open_browser=open_browser, show_connection_info=False)
