@@ -47,6 +47,26 @@ def _clock_text(hour):
     return f"{h or 12}:{m:02d}"
 
 
+def _bar(title, x, y, view_px, fmt="%.0f"):
+    """``scalar_bar_args`` of a horizontal colour bar 28 % of the view wide at (x, y), labelled
+    at its two ends only (a middle label sits under the centred title), its fonts sized from the
+    view's width (pixels ``view_px``: width, height) so that a title (up to ~24 characters) stays
+    within its bar's width and never runs into the next bar, and the bar tall enough for title,
+    labels and colours one above the other."""
+    width, height = view_px
+    font = _font(width, 9, 28)
+    return {"title": title, "position_x": x, "position_y": y, "width": 0.28,
+            "height": max(0.05, (3.0 * font + 10.0) / height), "color": "black",
+            "n_labels": 2, "fmt": fmt, "title_font_size": font, "label_font_size": font,
+            "unconstrained_font_size": True}
+
+
+def _font(view_width_px, low, high):
+    """A font size [pt] in proportion to the view's width, within [low, high]: at width / 52 a
+    24-character title (~0.6 of the size per character) just fits a bar 28 % of the view wide."""
+    return int(np.clip(view_width_px / 52.0, low, high))
+
+
 def _cam_colours():
     """Bone colour at zero height, through magenta to deep purple at the top of the range: a hue
     no other layer uses (pressure blue, clearance red-yellow-green, contact orange/red)."""
@@ -99,6 +119,9 @@ class _Renderer:
             pl = plotter
             pl.clear()
         pl.set_background("white")
+        if panel is not None:
+            size = (size[0] // 2, size[1])      # each panel's share of the window: camera and fonts
+        self.size = size
         for v, f in scene.context_pelvis:
             pl.add_mesh(polydata(v, f), color=BONE, smooth_shading=True, opacity=0.35)
         self.femur_context = pl.add_mesh(polydata(*scene.context_femur), color=BONE, smooth_shading=True,
@@ -114,9 +137,8 @@ class _Renderer:
         self.femur_parts = [
             pl.add_mesh(head_mesh, color=BONE, smooth_shading=True, opacity=0.2 if close else 1.0),
             pl.add_mesh(neck_mesh, scalars="cam height [mm]", cmap=_cam_colours(), clim=CAM_HEIGHT_RANGE_MM,
-                        smooth_shading=True, show_scalar_bar=panel in (None, 1),
-                        scalar_bar_args={"title": "cam height [mm]", "position_x": 0.72, "position_y": 0.05,
-                                         "color": "black", "width": 0.25, "n_labels": 3, "fmt": "%.0f"})]
+                        smooth_shading=True, show_scalar_bar=close and panel in (None, 1),   # the joint's own scale
+                        scalar_bar_args=_bar("cam height [mm]", 0.69, 0.03, size))]
         acetabulum = scene.acetabulum
         keep = np.setdiff1d(np.arange(len(acetabulum.faces)), scene.cartilage_faces)
         pl.add_mesh(polydata(acetabulum.vertices, acetabulum.faces[keep]), color=BONE, smooth_shading=True)
@@ -125,21 +147,20 @@ class _Renderer:
         pmax = max(float(np.nanmax(scene.pressure)) if pressure_max is None else pressure_max, 1e-6)
         pl.add_mesh(self.cartilage, scalars="pressure [MPa]", cmap="Blues", clim=(0.0, pmax),
                     show_scalar_bar=panel in (None, 0),
-                    scalar_bar_args={"title": "cartilage pressure [MPa]", "position_x": 0.05, "position_y": 0.05,
-                                     "color": "black", "width": 0.28, "n_labels": 3, "fmt": "%.0f"})
+                    scalar_bar_args=_bar("cartilage pressure [MPa]", 0.03, 0.03, size))
         from scipy.spatial import cKDTree
         self.rim = pv.lines_from_points(np.vstack([scene.rim_points, scene.rim_points[:1]])).tube(radius=1.0)
         self.rim_index = cKDTree(scene.rim_points).query(np.asarray(self.rim.points))[1]   # tube point -> rim point
         self.rim.point_data["rim clearance [mm]"] = scene.rim_clearance[0][self.rim_index]
         pl.add_mesh(self.rim, scalars="rim clearance [mm]", cmap="RdYlGn",
                     clim=RIM_CLEARANCE_RANGE_MM, show_scalar_bar=panel in (None, 0),
-                    scalar_bar_args={"title": "rim clearance [mm]", "position_x": 0.4, "position_y": 0.05,
-                                     "color": "black", "width": 0.25, "n_labels": 3, "fmt": "%.0f"})
+                    scalar_bar_args=_bar("rim clearance [mm]", 0.36, 0.03, size))
         self.spot = pl.add_mesh(pv.Sphere(radius=3.0, center=(0.0, 0.0, 0.0)), color="orange", lighting=False)
-        # the clock face on the rim (12 superior, 3 anterior for a right hip), set a little outside it
+        # the clock face on the rim (12 superior, 3 anterior for a right hip), set a little outside
+        # it; in the close-up only (in the whole-leg views the joint is too small to label)
         hours = nearest_clock(scene.rim_clock, np.array(CLOCK_HOURS, float))
         outward = scene.rim_points[hours] * (1.0 + CLOCK_LABEL_OFFSET)
-        self.clock_labels = pl.add_point_labels(outward, [f"{h}" for h in CLOCK_HOURS], font_size=16 if panel is None else 14,
+        self.clock_labels = None if not close else pl.add_point_labels(outward, [f"{h}" for h in CLOCK_HOURS], font_size=_font(size[0], 10, 28),
                                                 text_color="black", point_size=0, shape=None, show_points=False,
                                                 always_visible=False, bold=True)   # hidden behind bone
         pl.add_axes(xlabel="anterior", ylabel="superior", zlabel="lateral", line_width=2, color="black",
@@ -150,8 +171,6 @@ class _Renderer:
         self.arrow = pl.add_mesh(pv.Arrow(start=(0, 0, 0), direction=(1, 0, 0), scale=1.0, tip_length=0.25,
                                           tip_radius=0.08, shaft_radius=0.03), color="royalblue")
         self.text = pl.add_text("", position="upper_left", font_size=11 if panel is None else 9, color="black")
-        if panel is not None:
-            size = (size[0] // 2, size[1])      # each panel's share of the window frames its camera
         direction, up = CAMERAS[camera]
         direction = np.asarray(direction, float) / np.linalg.norm(direction)
         if camera == "joint":
@@ -170,8 +189,7 @@ class _Renderer:
         self.muscles = pv.PolyData(np.concatenate([p[0] for p in scene.muscle_points]), lines=lines)
         self.muscles.cell_data["activation"] = scene.activation[0]
         pl.add_mesh(self.muscles, scalars="activation", cmap="Reds", clim=(0.0, 1.0), line_width=4,
-                    scalar_bar_args={"title": "muscle activation", "position_x": 0.72, "position_y": 0.2,
-                                     "color": "black", "width": 0.25, "n_labels": 3, "fmt": "%.1f"})
+                    scalar_bar_args=_bar("muscle activation", 0.69, 0.2, self.size, "%.1f"))
 
     def update(self, i, render=True):
         """Move the scene to frame ``i``; ``render=False`` leaves the drawing to the caller (a
